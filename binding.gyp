@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "lopt_native",
+      "sources": ["native/src/addon.c", "native/src/kernels.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": [
+        "-O3",
+        "-std=gnu11",
+        "-fno-math-errno",
+        "-ffp-contract=off",
+        "-fopenmp-simd",
+        "-fvisibility=hidden"
+      ],
+      "cflags!": ["-O2"],
+      "libraries": ["-lopenblas"],
+      "include_dirs": [
+        "/usr/include/x86_64-linux-gnu/openblas-pthread",
+        "/usr/include/aarch64-linux-gnu/openblas-pthread",
+        "/usr/include/openblas"
+      ]
+    }
+  ]
+}

@@ -1,0 +1,704 @@
+// N-API glue of the native backend: argument checks, the SIMD dispatch and OpenBLAS.
+//
+// Exports (see src/engine/native.ts for the TypeScript side):
+//   paths            { avx512?, avx2?, scalar }: one object of kernel functions per instruction set this
+//                    CPU supports; every kernel is also exported at the top level for the best one.
+//   info()           { simd, simdPaths, blas, blasCore, blasThreads }
+//   setBlasThreads(n)
+//
+// Every array argument is checked cheaply: its type, that it is long enough, and that an output does
+// not overlap another argument (except an exact alias that the interface allows, e.g. clip's out = x).
+// A failed check throws a TypeError or RangeError instead of touching memory.
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <node_api.h>
+
+#include "kernels.h"
+
+#define MAX_ARGS 12
+
+typedef struct {
+  double *scratch;
+  size_t scratch_len;
+} instance_data;
+
+typedef struct {
+  napi_env env;
+  const char *fn;
+  const lopt_kernels *k;
+  size_t argc;
+  napi_value argv[MAX_ARGS];
+} call_t;
+
+typedef struct {
+  const void *p;
+  size_t bytes;
+  const char *name;
+} span_t;
+
+// ---- errors ---------------------------------------------------------------------------------------
+
+static void throw_fmt(napi_env env, bool range, const char *fmt, ...) {
+  char message[256];
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(message, sizeof message, fmt, args);
+  va_end(args);
+  if (range) {
+    napi_throw_range_error(env, "ERR_LOPT_NATIVE_ARG", message);
+  } else {
+    napi_throw_type_error(env, "ERR_LOPT_NATIVE_ARG", message);
+  }
+}
+
+// ---- argument access ------------------------------------------------------------------------------
+
+static bool begin(napi_env env, napi_callback_info info, call_t *c, size_t expected, const char *fn) {
+  void *data = NULL;
+  c->env = env;
+  c->fn = fn;
+  c->argc = MAX_ARGS;
+  if (napi_get_cb_info(env, info, &c->argc, c->argv, NULL, &data) != napi_ok) {
+    throw_fmt(env, false, "%s: cannot read the arguments", fn);
+    return false;
+  }
+  c->k = (const lopt_kernels *)data;
+  if (c->argc < expected) {
+    throw_fmt(env, false, "%s: expected %zu arguments, got %zu", fn, expected, c->argc);
+    return false;
+  }
+  return true;
+}
+
+static bool typed(call_t *c, size_t i, const char *name, napi_typedarray_type want, const char *type_name,
+                  void **data, size_t *len) {
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(c->env, c->argv[i], &type, len, data, NULL, NULL) != napi_ok || type != want) {
+    throw_fmt(c->env, false, "%s: %s must be a %s", c->fn, name, type_name);
+    return false;
+  }
+  return true;
+}
+
+static bool arg_f32(call_t *c, size_t i, const char *name, float **data, size_t *len) {
+  return typed(c, i, name, napi_float32_array, "Float32Array", (void **)data, len);
+}
+
+static bool arg_i32(call_t *c, size_t i, const char *name, int32_t **data, size_t *len) {
+  return typed(c, i, name, napi_int32_array, "Int32Array", (void **)data, len);
+}
+
+static bool arg_u8(call_t *c, size_t i, const char *name, uint8_t **data, size_t *len) {
+  return typed(c, i, name, napi_uint8_array, "Uint8Array", (void **)data, len);
+}
+
+static bool arg_num(call_t *c, size_t i, const char *name, double *out) {
+  if (napi_get_value_double(c->env, c->argv[i], out) != napi_ok) {
+    throw_fmt(c->env, false, "%s: %s must be a number", c->fn, name);
+    return false;
+  }
+  return true;
+}
+
+/* A size: an integer in [0, 2^31 − 1] (BLAS takes 32-bit ints). */
+static bool arg_size(call_t *c, size_t i, const char *name, size_t *out) {
+  double v;
+  if (!arg_num(c, i, name, &v)) return false;
+  if (!(v >= 0.0 && v <= (double)INT_MAX && v == floor(v))) {
+    throw_fmt(c->env, true, "%s: %s must be an integer in [0, 2^31), got %g", c->fn, name, v);
+    return false;
+  }
+  *out = (size_t)v;
+  return true;
+}
+
+/* A boolean, or a number (non-zero is true). */
+static bool arg_bool(call_t *c, size_t i, const char *name, bool *out) {
+  napi_status status = napi_get_value_bool(c->env, c->argv[i], out);
+  if (status == napi_ok) return true;
+  double v;
+  if (napi_get_value_double(c->env, c->argv[i], &v) == napi_ok) {
+    *out = v != 0.0 && v == v;
+    return true;
+  }
+  throw_fmt(c->env, false, "%s: %s must be a boolean", c->fn, name);
+  return false;
+}
+
+static bool need(call_t *c, const char *name, size_t have, size_t want) {
+  if (have < want) {
+    throw_fmt(c->env, true, "%s: %s has %zu elements, needs at least %zu", c->fn, name, have, want);
+    return false;
+  }
+  return true;
+}
+
+static bool need_exact(call_t *c, const char *name, size_t have, size_t want) {
+  if (have != want) {
+    throw_fmt(c->env, true, "%s: %s has %zu elements, expected %zu", c->fn, name, have, want);
+    return false;
+  }
+  return true;
+}
+
+static span_t span(const void *p, size_t elements, size_t element_size, const char *name) {
+  span_t s = {p, elements * element_size, name};
+  return s;
+}
+
+/* Outputs must not overlap other arguments; allow_same accepts the exact same start (an in-place call). */
+static bool disjoint(call_t *c, span_t a, span_t b, bool allow_same) {
+  if (a.bytes == 0 || b.bytes == 0) return true;
+  const char *pa = (const char *)a.p, *pb = (const char *)b.p;
+  if (pa >= pb + b.bytes || pb >= pa + a.bytes) return true;
+  if (allow_same && pa == pb) return true;
+  throw_fmt(c->env, true, allow_same ? "%s: %s and %s overlap (they may only be the very same array)"
+                                     : "%s: %s and %s must not overlap",
+            c->fn, a.name, b.name);
+  return false;
+}
+
+static bool mul_size(call_t *c, size_t a, size_t b, size_t *out) {
+  if (__builtin_mul_overflow(a, b, out)) {
+    throw_fmt(c->env, true, "%s: sizes overflow", c->fn);
+    return false;
+  }
+  return true;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value v;
+  napi_get_undefined(env, &v);
+  return v;
+}
+
+static napi_value number(napi_env env, double x) {
+  napi_value v;
+  napi_create_double(env, x, &v);
+  return v;
+}
+
+// ---- matrix products ------------------------------------------------------------------------------
+
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  call_t c;
+  bool ta, tb;
+  size_t m, n, k, alen, blen, clen;
+  double alpha, beta;
+  float *a, *b, *cm;
+  if (!begin(env, info, &c, 10, "gemm") || !arg_bool(&c, 0, "transA", &ta) || !arg_bool(&c, 1, "transB", &tb) ||
+      !arg_size(&c, 2, "m", &m) || !arg_size(&c, 3, "n", &n) || !arg_size(&c, 4, "k", &k) ||
+      !arg_num(&c, 5, "alpha", &alpha) || !arg_f32(&c, 6, "a", &a, &alen) || !arg_f32(&c, 7, "b", &b, &blen) ||
+      !arg_num(&c, 8, "beta", &beta) || !arg_f32(&c, 9, "c", &cm, &clen))
+    return NULL;
+  if (!need(&c, "a", alen, m * k) || !need(&c, "b", blen, k * n) || !need(&c, "c", clen, m * n)) return NULL;
+  span_t sc = span(cm, m * n, 4, "c");
+  if (!disjoint(&c, sc, span(a, m * k, 4, "a"), false) || !disjoint(&c, sc, span(b, k * n, 4, "b"), false))
+    return NULL;
+  if (m == 0 || n == 0) return undefined(env);
+  if (k == 0) {
+    // C ← alpha·0 + beta·C (BLAS would reject lda = 0); beta = 0 does not read C.
+    const size_t total = m * n;
+    for (size_t i = 0; i < total; i++) cm[i] = (float)(alpha * 0.0 + (beta == 0.0 ? 0.0 : beta * (double)cm[i]));
+    return undefined(env);
+  }
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+              (int)k, (float)alpha, a, (int)(ta ? m : k), b, (int)(tb ? k : n), (float)beta, cm, (int)n);
+  return undefined(env);
+}
+
+// ---- elementwise and reductions -------------------------------------------------------------------
+
+static napi_value js_fill(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *x;
+  size_t n;
+  double value;
+  if (!begin(env, info, &c, 2, "fill") || !arg_f32(&c, 0, "x", &x, &n) || !arg_num(&c, 1, "value", &value))
+    return NULL;
+  c.k->fill(n, x, (float)value);
+  return undefined(env);
+}
+
+static napi_value js_axpy(napi_env env, napi_callback_info info) {
+  call_t c;
+  double alpha;
+  float *x, *y;
+  size_t nx, n;
+  if (!begin(env, info, &c, 3, "axpy") || !arg_num(&c, 0, "alpha", &alpha) || !arg_f32(&c, 1, "x", &x, &nx) ||
+      !arg_f32(&c, 2, "y", &y, &n))
+    return NULL;
+  if (!need(&c, "x", nx, n) || !disjoint(&c, span(y, n, 4, "y"), span(x, n, 4, "x"), true)) return NULL;
+  c.k->axpy(n, alpha, x, y);
+  return undefined(env);
+}
+
+static napi_value js_scale(napi_env env, napi_callback_info info) {
+  call_t c;
+  double alpha;
+  float *x;
+  size_t n;
+  if (!begin(env, info, &c, 2, "scale") || !arg_num(&c, 0, "alpha", &alpha) || !arg_f32(&c, 1, "x", &x, &n))
+    return NULL;
+  c.k->scale(n, alpha, x);
+  return undefined(env);
+}
+
+static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *x;
+  size_t n;
+  if (!begin(env, info, &c, 1, "sumSquares") || !arg_f32(&c, 0, "x", &x, &n)) return NULL;
+  return number(env, c.k->sum_squares(n, x));
+}
+
+static napi_value js_clip(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *x, *out;
+  size_t n, nout;
+  double lo, hi;
+  if (!begin(env, info, &c, 4, "clip") || !arg_f32(&c, 0, "x", &x, &n) || !arg_num(&c, 1, "lo", &lo) ||
+      !arg_num(&c, 2, "hi", &hi) || !arg_f32(&c, 3, "out", &out, &nout))
+    return NULL;
+  if (!need(&c, "out", nout, n) || !disjoint(&c, span(out, n, 4, "out"), span(x, n, 4, "x"), true)) return NULL;
+  c.k->clip(n, x, (float)lo, (float)hi, out);
+  return undefined(env);
+}
+
+static napi_value js_add_row_vector(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *y, *bias;
+  size_t ny, nbias, rows, cols;
+  if (!begin(env, info, &c, 4, "addRowVector") || !arg_f32(&c, 0, "y", &y, &ny) ||
+      !arg_f32(&c, 1, "bias", &bias, &nbias) || !arg_size(&c, 2, "rows", &rows) || !arg_size(&c, 3, "cols", &cols))
+    return NULL;
+  if (!need(&c, "y", ny, rows * cols) || !need(&c, "bias", nbias, cols) ||
+      !disjoint(&c, span(y, rows * cols, 4, "y"), span(bias, rows ? cols : 0, 4, "bias"), false))
+    return NULL;
+  c.k->add_row_vector(y, bias, rows, cols);
+  return undefined(env);
+}
+
+static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *x, *out;
+  size_t nx, nout, rows, cols;
+  bool accumulate;
+  if (!begin(env, info, &c, 5, "sumRows") || !arg_f32(&c, 0, "x", &x, &nx) || !arg_size(&c, 1, "rows", &rows) ||
+      !arg_size(&c, 2, "cols", &cols) || !arg_f32(&c, 3, "out", &out, &nout) ||
+      !arg_bool(&c, 4, "accumulate", &accumulate))
+    return NULL;
+  if (!need(&c, "x", nx, rows * cols) || !need(&c, "out", nout, cols) ||
+      !disjoint(&c, span(out, cols, 4, "out"), span(x, rows * cols, 4, "x"), false))
+    return NULL;
+  c.k->sum_rows(x, rows, cols, out, accumulate);
+  return undefined(env);
+}
+
+static napi_value js_relu_forward(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *x, *y;
+  size_t n, ny;
+  if (!begin(env, info, &c, 2, "reluForward") || !arg_f32(&c, 0, "x", &x, &n) || !arg_f32(&c, 1, "y", &y, &ny))
+    return NULL;
+  if (!need(&c, "y", ny, n) || !disjoint(&c, span(y, n, 4, "y"), span(x, n, 4, "x"), true)) return NULL;
+  c.k->relu_forward(n, x, y);
+  return undefined(env);
+}
+
+static napi_value js_relu_backward(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *y, *dy, *dx;
+  size_t n, ndy, ndx;
+  if (!begin(env, info, &c, 3, "reluBackward") || !arg_f32(&c, 0, "y", &y, &n) ||
+      !arg_f32(&c, 1, "dy", &dy, &ndy) || !arg_f32(&c, 2, "dx", &dx, &ndx))
+    return NULL;
+  span_t sdx = span(dx, n, 4, "dx");
+  if (!need(&c, "dy", ndy, n) || !need(&c, "dx", ndx, n) || !disjoint(&c, sdx, span(dy, n, 4, "dy"), true) ||
+      !disjoint(&c, sdx, span(y, n, 4, "y"), true))
+    return NULL;
+  c.k->relu_backward(n, y, dy, dx);
+  return undefined(env);
+}
+
+static napi_value js_softmax_cross_entropy(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *logits, *dlogits = NULL;
+  int32_t *labels;
+  size_t nlogits, nlabels, rows, cols, ndl = 0;
+  if (!begin(env, info, &c, 4, "softmaxCrossEntropy") || !arg_f32(&c, 0, "logits", &logits, &nlogits) ||
+      !arg_i32(&c, 1, "labels", &labels, &nlabels) || !arg_size(&c, 2, "rows", &rows) ||
+      !arg_size(&c, 3, "cols", &cols))
+    return NULL;
+  if (c.argc > 4) {
+    napi_valuetype t;
+    napi_typeof(env, c.argv[4], &t);
+    if (t != napi_null && t != napi_undefined && !arg_f32(&c, 4, "dlogits", &dlogits, &ndl)) return NULL;
+  }
+  const size_t total = rows * cols;
+  if (!need(&c, "logits", nlogits, total) || !need(&c, "labels", nlabels, rows)) return NULL;
+  if (dlogits) {
+    span_t sd = span(dlogits, total, 4, "dlogits");
+    if (!need(&c, "dlogits", ndl, total) || !disjoint(&c, sd, span(logits, total, 4, "logits"), true) ||
+        !disjoint(&c, sd, span(labels, rows, 4, "labels"), false))
+      return NULL;
+  }
+  for (size_t r = 0; r < rows; r++) {
+    if (labels[r] < 0 || (size_t)labels[r] >= cols) {
+      throw_fmt(env, true, "softmaxCrossEntropy: labels[%zu] = %d is not in [0, %zu)", r, (int)labels[r], cols);
+      return NULL;
+    }
+  }
+  return number(env, c.k->softmax_cross_entropy(logits, labels, rows, cols, dlogits));
+}
+
+static napi_value js_gather_rows_u8(napi_env env, napi_callback_info info) {
+  call_t c;
+  uint8_t *src;
+  int32_t *indices;
+  float *out;
+  size_t nsrc, row_length, count, nout;
+  double scale;
+  if (!begin(env, info, &c, 5, "gatherRowsU8") || !arg_u8(&c, 0, "src", &src, &nsrc) ||
+      !arg_size(&c, 1, "rowLength", &row_length) || !arg_i32(&c, 2, "indices", &indices, &count) ||
+      !arg_num(&c, 3, "scale", &scale) || !arg_f32(&c, 4, "out", &out, &nout))
+    return NULL;
+  const size_t total = count * row_length;
+  span_t so = span(out, total, 4, "out");
+  if (!need(&c, "out", nout, total) || !disjoint(&c, so, span(src, nsrc, 1, "src"), false) ||
+      !disjoint(&c, so, span(indices, count, 4, "indices"), false))
+    return NULL;
+  if (row_length > 0) {
+    const size_t rows_in_src = nsrc / row_length;
+    for (size_t i = 0; i < count; i++) {
+      if (indices[i] < 0 || (size_t)indices[i] >= rows_in_src) {
+        throw_fmt(env, true, "gatherRowsU8: indices[%zu] = %d is not a row of src (%zu rows of %zu bytes)", i,
+                  (int)indices[i], rows_in_src, row_length);
+        return NULL;
+      }
+    }
+  }
+  c.k->gather_rows_u8(src, row_length, indices, count, scale, out);
+  return undefined(env);
+}
+
+// ---- fused optimizer kernels ----------------------------------------------------------------------
+
+static napi_value js_sgd_step(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *p, *g;
+  size_t n, ng;
+  double lr;
+  if (!begin(env, info, &c, 3, "sgdStep") || !arg_f32(&c, 0, "p", &p, &n) || !arg_f32(&c, 1, "g", &g, &ng) ||
+      !arg_num(&c, 2, "lr", &lr))
+    return NULL;
+  if (!need(&c, "g", ng, n) || !disjoint(&c, span(p, n, 4, "p"), span(g, n, 4, "g"), false)) return NULL;
+  c.k->sgd_step(n, p, g, lr);
+  return undefined(env);
+}
+
+static napi_value js_sgdm_step(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *p, *m, *g;
+  size_t n, nm, ng;
+  double lr, momentum;
+  bool nesterov;
+  if (!begin(env, info, &c, 6, "sgdmStep") || !arg_f32(&c, 0, "p", &p, &n) || !arg_f32(&c, 1, "m", &m, &nm) ||
+      !arg_f32(&c, 2, "g", &g, &ng) || !arg_num(&c, 3, "lr", &lr) || !arg_num(&c, 4, "momentum", &momentum) ||
+      !arg_bool(&c, 5, "nesterov", &nesterov))
+    return NULL;
+  span_t sp = span(p, n, 4, "p"), sm = span(m, n, 4, "m"), sg = span(g, n, 4, "g");
+  if (!need(&c, "m", nm, n) || !need(&c, "g", ng, n) || !disjoint(&c, sp, sm, false) ||
+      !disjoint(&c, sp, sg, false) || !disjoint(&c, sm, sg, false))
+    return NULL;
+  c.k->sgdm_step(n, p, m, g, lr, momentum, nesterov);
+  return undefined(env);
+}
+
+static bool four_disjoint(call_t *c, float *p, float *m, float *v, float *g, size_t n) {
+  span_t sp = span(p, n, 4, "p"), sm = span(m, n, 4, "m"), sv = span(v, n, 4, "v"), sg = span(g, n, 4, "g");
+  return disjoint(c, sp, sm, false) && disjoint(c, sp, sv, false) && disjoint(c, sp, sg, false) &&
+         disjoint(c, sm, sv, false) && disjoint(c, sm, sg, false) && disjoint(c, sv, sg, false);
+}
+
+static napi_value js_adam_step(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *p, *m, *v, *g;
+  size_t n, nm, nv, ng;
+  double lr, beta1, beta2, eps, bc1, bc2;
+  if (!begin(env, info, &c, 10, "adamStep") || !arg_f32(&c, 0, "p", &p, &n) || !arg_f32(&c, 1, "m", &m, &nm) ||
+      !arg_f32(&c, 2, "v", &v, &nv) || !arg_f32(&c, 3, "g", &g, &ng) || !arg_num(&c, 4, "lr", &lr) ||
+      !arg_num(&c, 5, "beta1", &beta1) || !arg_num(&c, 6, "beta2", &beta2) || !arg_num(&c, 7, "eps", &eps) ||
+      !arg_num(&c, 8, "bc1", &bc1) || !arg_num(&c, 9, "bc2", &bc2))
+    return NULL;
+  if (!need(&c, "m", nm, n) || !need(&c, "v", nv, n) || !need(&c, "g", ng, n) || !four_disjoint(&c, p, m, v, g, n))
+    return NULL;
+  c.k->adam_step(n, p, m, v, g, lr, beta1, beta2, eps, bc1, bc2);
+  return undefined(env);
+}
+
+static napi_value js_nadamw_step(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *p, *m, *v, *g;
+  size_t n, nm, nv, ng;
+  double lr_t, beta1, beta2, eps, l2, decay;
+  bool nesterov;
+  if (!begin(env, info, &c, 11, "nadamwStep") || !arg_f32(&c, 0, "p", &p, &n) ||
+      !arg_f32(&c, 1, "m", &m, &nm) || !arg_f32(&c, 2, "v", &v, &nv) || !arg_f32(&c, 3, "g", &g, &ng) ||
+      !arg_num(&c, 4, "lrT", &lr_t) || !arg_num(&c, 5, "beta1", &beta1) || !arg_num(&c, 6, "beta2", &beta2) ||
+      !arg_num(&c, 7, "eps", &eps) || !arg_num(&c, 8, "l2", &l2) || !arg_num(&c, 9, "adamwDecay", &decay) ||
+      !arg_bool(&c, 10, "nesterov", &nesterov))
+    return NULL;
+  if (!need(&c, "m", nm, n) || !need(&c, "v", nv, n) || !need(&c, "g", ng, n) || !four_disjoint(&c, p, m, v, g, n))
+    return NULL;
+  c.k->nadamw_step(n, p, m, v, g, lr_t, beta1, beta2, eps, l2, decay, nesterov);
+  return undefined(env);
+}
+
+static napi_value js_rms_scale(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *v, *g, *u;
+  size_t nv, n, nu;
+  double decay, eps;
+  if (!begin(env, info, &c, 5, "rmsScale") || !arg_f32(&c, 0, "v", &v, &nv) || !arg_f32(&c, 1, "g", &g, &n) ||
+      !arg_num(&c, 2, "decay", &decay) || !arg_num(&c, 3, "eps", &eps) || !arg_f32(&c, 4, "u", &u, &nu))
+    return NULL;
+  span_t sv = span(v, n, 4, "v"), sg = span(g, n, 4, "g"), su = span(u, n, 4, "u");
+  if (!need(&c, "v", nv, n) || !need(&c, "u", nu, n) || !disjoint(&c, sv, sg, false) ||
+      !disjoint(&c, sv, su, false) || !disjoint(&c, su, sg, true))
+    return NULL;
+  return number(env, c.k->rms_scale(n, v, g, decay, eps, u));
+}
+
+/* Reads dims [pre, na, mid, nb, post] from arguments first..first+4 and the derived sizes. */
+static bool arg_dims(call_t *c, size_t first, size_t dims[5], size_t *total, size_t *without_a,
+                     size_t *without_b) {
+  static const char *names[5] = {"dims[0] (pre)", "dims[1] (na)", "dims[2] (mid)", "dims[3] (nb)",
+                                 "dims[4] (post)"};
+  for (size_t i = 0; i < 5; i++)
+    if (!arg_size(c, first + i, names[i], &dims[i])) return false;
+  size_t pm, pmp;
+  return mul_size(c, dims[0], dims[2], &pm) && mul_size(c, pm, dims[4], &pmp) &&
+         mul_size(c, pmp, dims[3], without_a) && mul_size(c, pmp, dims[1], without_b) &&
+         mul_size(c, *without_a, dims[1], total);
+}
+
+static napi_value js_factored_moments(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *g, *va, *vb;
+  size_t ng, nva, nvb, dims[5], total, without_a, without_b;
+  double decay, eps;
+  if (!begin(env, info, &c, 10, "factoredMoments") || !arg_f32(&c, 0, "g", &g, &ng) ||
+      !arg_dims(&c, 1, dims, &total, &without_a, &without_b) || !arg_num(&c, 6, "decay", &decay) ||
+      !arg_num(&c, 7, "eps", &eps) || !arg_f32(&c, 8, "vWithoutA", &va, &nva) ||
+      !arg_f32(&c, 9, "vWithoutB", &vb, &nvb))
+    return NULL;
+  span_t sg = span(g, total, 4, "g"), sa = span(va, nva, 4, "vWithoutA"), sb = span(vb, nvb, 4, "vWithoutB");
+  if (!need(&c, "g", ng, total) || !need_exact(&c, "vWithoutA", nva, without_a) ||
+      !need_exact(&c, "vWithoutB", nvb, without_b) || !disjoint(&c, sa, sg, false) ||
+      !disjoint(&c, sb, sg, false) || !disjoint(&c, sa, sb, false))
+    return NULL;
+  // Scratch: the sums over axis a for one leading index, then post sums over axis b.
+  instance_data *inst = NULL;
+  napi_get_instance_data(env, (void **)&inst);
+  const size_t want = dims[2] * dims[3] * dims[4] + dims[4];
+  if (inst && inst->scratch_len < want) {
+    double *grown = realloc(inst->scratch, want * sizeof(double));
+    if (!grown) {
+      napi_throw_error(env, NULL, "factoredMoments: out of memory for the scratch buffer");
+      return NULL;
+    }
+    inst->scratch = grown;
+    inst->scratch_len = want;
+  }
+  if (!inst || (want > 0 && !inst->scratch)) {
+    napi_throw_error(env, NULL, "factoredMoments: no scratch buffer");
+    return NULL;
+  }
+  c.k->factored_moments(g, dims, decay, eps, va, vb, inst->scratch);
+  return undefined(env);
+}
+
+static napi_value js_scale_by_factors(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *g, *fa, *fb, *u;
+  size_t ng, nfa, nfb, nu, dims[5], total, without_a, without_b;
+  if (!begin(env, info, &c, 9, "scaleByFactors") || !arg_f32(&c, 0, "g", &g, &ng) ||
+      !arg_dims(&c, 1, dims, &total, &without_a, &without_b) || !arg_f32(&c, 6, "fWithoutA", &fa, &nfa) ||
+      !arg_f32(&c, 7, "fWithoutB", &fb, &nfb) || !arg_f32(&c, 8, "u", &u, &nu))
+    return NULL;
+  span_t su = span(u, total, 4, "u");
+  if (!need(&c, "g", ng, total) || !need(&c, "fWithoutA", nfa, without_a) ||
+      !need(&c, "fWithoutB", nfb, without_b) || !need(&c, "u", nu, total) ||
+      !disjoint(&c, su, span(g, total, 4, "g"), true) ||
+      !disjoint(&c, su, span(fa, without_a, 4, "fWithoutA"), false) ||
+      !disjoint(&c, su, span(fb, without_b, 4, "fWithoutB"), false))
+    return NULL;
+  return number(env, c.k->scale_by_factors(g, dims, fa, fb, u));
+}
+
+// ---- BLAS, info and module setup ------------------------------------------------------------------
+
+static const lopt_kernels *detect(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+      __builtin_cpu_supports("popcnt"))
+    return &lopt_kernels_avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
+      __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+    return &lopt_kernels_avx2;
+#endif
+  return &lopt_kernels_scalar;
+}
+
+static napi_value js_set_blas_threads(napi_env env, napi_callback_info info) {
+  call_t c;
+  size_t n;
+  if (!begin(env, info, &c, 1, "setBlasThreads") || !arg_size(&c, 0, "threads", &n)) return NULL;
+  if (n < 1) {
+    throw_fmt(env, true, "setBlasThreads: threads must be at least 1");
+    return NULL;
+  }
+  openblas_set_num_threads((int)n);
+  return undefined(env);
+}
+
+static void set_string(napi_env env, napi_value obj, const char *key, const char *value) {
+  napi_value v;
+  napi_create_string_utf8(env, value ? value : "", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+static napi_value js_info(napi_env env, napi_callback_info info) {
+  (void)info;
+  const lopt_kernels *best = detect();
+  napi_value obj, paths, v;
+  napi_create_object(env, &obj);
+  set_string(env, obj, "simd", best->name);
+  napi_create_array(env, &paths);
+  uint32_t i = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  const lopt_kernels *all[] = {&lopt_kernels_avx512, &lopt_kernels_avx2, &lopt_kernels_scalar};
+  bool on = false;
+  for (size_t j = 0; j < 3; j++) {
+    on = on || all[j] == best;
+    if (!on) continue;
+    napi_create_string_utf8(env, all[j]->name, NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, paths, i++, v);
+  }
+#else
+  napi_create_string_utf8(env, "scalar", NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, paths, i++, v);
+#endif
+  napi_set_named_property(env, obj, "simdPaths", paths);
+  set_string(env, obj, "blas", openblas_get_config());
+  set_string(env, obj, "blasCore", openblas_get_corename());
+  napi_create_int32(env, openblas_get_num_threads(), &v);
+  napi_set_named_property(env, obj, "blasThreads", v);
+  return obj;
+}
+
+static void init_blas_once(void) {
+  // Single-threaded BLAS by default: the GEMMs are small and the cores go to worker threads.
+  // Done once per process, so a worker thread loading the addon does not undo setBlasThreads.
+  openblas_set_num_threads(1);
+}
+
+static void finalize_instance(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  instance_data *inst = data;
+  free(inst->scratch);
+  free(inst);
+}
+
+typedef struct {
+  const char *name;
+  napi_callback cb;
+} kernel_fn;
+
+static const kernel_fn kernel_fns[] = {
+    {"gemm", js_gemm},
+    {"fill", js_fill},
+    {"axpy", js_axpy},
+    {"scale", js_scale},
+    {"sumSquares", js_sum_squares},
+    {"clip", js_clip},
+    {"addRowVector", js_add_row_vector},
+    {"sumRows", js_sum_rows},
+    {"reluForward", js_relu_forward},
+    {"reluBackward", js_relu_backward},
+    {"softmaxCrossEntropy", js_softmax_cross_entropy},
+    {"gatherRowsU8", js_gather_rows_u8},
+    {"sgdStep", js_sgd_step},
+    {"sgdmStep", js_sgdm_step},
+    {"adamStep", js_adam_step},
+    {"nadamwStep", js_nadamw_step},
+    {"rmsScale", js_rms_scale},
+    {"factoredMoments", js_factored_moments},
+    {"scaleByFactors", js_scale_by_factors},
+};
+
+#define N_KERNEL_FNS (sizeof kernel_fns / sizeof kernel_fns[0])
+
+static napi_status define_kernels(napi_env env, napi_value target, const lopt_kernels *k) {
+  napi_property_descriptor props[N_KERNEL_FNS];
+  for (size_t i = 0; i < N_KERNEL_FNS; i++) {
+    napi_property_descriptor d = {kernel_fns[i].name, NULL, kernel_fns[i].cb, NULL, NULL, NULL,
+                                  napi_enumerable, (void *)k};
+    props[i] = d;
+  }
+  return napi_define_properties(env, target, N_KERNEL_FNS, props);
+}
+
+NAPI_MODULE_INIT() {
+  static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+  pthread_once(&blas_once, init_blas_once);
+
+  instance_data *inst = calloc(1, sizeof *inst);
+  if (!inst || napi_set_instance_data(env, inst, finalize_instance, NULL) != napi_ok) {
+    free(inst);
+    napi_throw_error(env, NULL, "lopt_native: cannot allocate instance data");
+    return NULL;
+  }
+
+  const lopt_kernels *best = detect();
+  napi_value paths, obj;
+  napi_create_object(env, &paths);
+#if defined(__x86_64__) || defined(__i386__)
+  const lopt_kernels *all[] = {&lopt_kernels_avx512, &lopt_kernels_avx2, &lopt_kernels_scalar};
+  bool on = false;
+  for (size_t j = 0; j < 3; j++) {
+    on = on || all[j] == best;
+    if (!on) continue;  // instruction sets this CPU lacks are not offered
+    napi_create_object(env, &obj);
+    define_kernels(env, obj, all[j]);
+    napi_set_named_property(env, paths, all[j]->name, obj);
+  }
+#else
+  napi_create_object(env, &obj);
+  define_kernels(env, obj, &lopt_kernels_scalar);
+  napi_set_named_property(env, paths, "scalar", obj);
+#endif
+  napi_set_named_property(env, exports, "paths", paths);
+  define_kernels(env, exports, best);
+
+  napi_property_descriptor extra[] = {
+      {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setBlasThreads", NULL, js_set_blas_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof extra / sizeof extra[0], extra);
+  return exports;
+}

@@ -1,0 +1,114 @@
+// `lopt train`: trains one task with one optimizer and reports the loss, timing and memory.
+import { Command } from 'commander';
+import { getBackend, parseBackendChoice } from '../engine/select.js';
+import { countParams } from '../engine/tensor.js';
+import { getOptimizer } from '../optimizers/registry.js';
+import { getTask } from '../tasks/registry.js';
+import { train, type TrainResult } from '../meta/train.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { UsageError } from './errors.js';
+import { finiteNumber, keyValue, nonNegativeInt, positiveInt } from './parse.js';
+import { createProgress } from './progress.js';
+
+interface TrainFlags {
+  task: string;
+  optimizer: string;
+  lr?: number;
+  hparam: Record<string, number | boolean | string>;
+  taskOpt: Record<string, number | boolean | string>;
+  steps: number;
+  seed: number;
+  batchSize?: number;
+  evalEvery?: number;
+  backend?: string;
+  dataDir?: string;
+  out?: string;
+  json?: boolean;
+}
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train a task with an optimizer and report the training loss')
+    .requiredOption('--task <name>', 'task to train (see `lopt data` / README for names)')
+    .requiredOption('--optimizer <name>', 'optimizer: sgd, sgdm, adam, nadamw, adafactor')
+    .option('--lr <x>', 'learning rate (same as --hparam learningRate=X)', finiteNumber)
+    .option('--hparam <key=value>', 'set an optimizer hyperparameter by name (repeatable)', keyValue, {})
+    .option('--task-opt <key=value>', 'set a task knob: width, depth, channelMult, batchSize (repeatable)', keyValue, {})
+    .option('--steps <n>', 'training steps', positiveInt, 2000)
+    .option('--seed <s>', 'random seed', nonNegativeInt, 0)
+    .option('--batch-size <b>', 'shorthand for --task-opt batchSize=B', positiveInt)
+    .option('--eval-every <n>', 'also report validation and test loss every N steps', positiveInt)
+    .option('--backend <name>', 'native, reference or auto (default: $LOPT_BACKEND or auto)')
+    .option('--data-dir <dir>', 'data root (default: $LOPT_DATA_DIR or ~/.cache/lopt/data)')
+    .option('--out <file>', 'write the per-step loss curve as CSV')
+    .option('--json', 'print one JSON summary object as the last stdout line')
+    .action((flags: TrainFlags) => runTrain(flags));
+}
+
+function runTrain(flags: TrainFlags): void {
+  const backend = getBackend(parseBackendChoice(flags.backend ?? process.env.LOPT_BACKEND));
+  const knobs: Record<string, unknown> = { ...flags.taskOpt };
+  if (flags.batchSize !== undefined) knobs.batchSize = flags.batchSize;
+  const task = getTask(flags.task, { ...knobs, backend, dataDir: flags.dataDir });
+  const hparams: Record<string, unknown> = { ...flags.hparam };
+  if (flags.lr !== undefined) hparams.learningRate = flags.lr;
+  const optimizer = getOptimizer(flags.optimizer, hparams, { backend });
+  task.datasets; // load the data before the progress bar starts, so a data error is the only output
+
+  const progress = createProgress(flags.steps, `${task.name}/${optimizer.name}`);
+  let result: TrainResult;
+  try {
+    result = train({
+      task, optimizer, steps: flags.steps, seed: flags.seed, evalEvery: flags.evalEvery,
+      onStep: (done, loss) => progress.update(done, loss),
+    });
+  } finally {
+    progress.stop();
+  }
+  if (flags.out) writeFileAtomic(flags.out, curveCsv(result));
+
+  const last = result.evaluations.at(-1);
+  const summary = {
+    task: task.name,
+    optimizer: optimizer.name,
+    backend: backend.name,
+    steps: flags.steps,
+    seed: flags.seed,
+    initialLoss: result.initialLoss,
+    finalLoss: result.finalLoss,
+    meanLoss: result.meanLoss,
+    msPerStep: result.msPerStep,
+    stateBytes: optimizer.stateBytes(result.params),
+    ...(last ? { validLoss: last.validLoss, testLoss: last.testLoss } : {}),
+    paramCount: countParams(result.params),
+    batchSize: task.batchSize,
+    flopsPerStep: task.flopsPerStep,
+    hparams,
+    taskOptions: knobs,
+    simd: backend.info().simd,
+  };
+  const lines = [
+    `task ${summary.task} (${summary.paramCount} parameters, batch ${summary.batchSize}), optimizer ${summary.optimizer}, backend ${summary.backend} (${summary.simd})`,
+    `loss: initial ${fmt(summary.initialLoss)}, final ${fmt(summary.finalLoss)}, mean over ${summary.steps} steps ${fmt(summary.meanLoss)}`,
+    ...(last ? [`after ${last.step} steps: valid loss ${fmt(last.validLoss)}, test loss ${fmt(last.testLoss)}`] : []),
+    `time: ${summary.msPerStep.toFixed(3)} ms per step (median); optimizer state ${summary.stateBytes} bytes`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}
+
+function curveCsv(result: TrainResult): string {
+  const evalAt = new Map(result.evaluations.map((e) => [e.step, e]));
+  const rows = ['step,loss,valid_loss,test_loss'];
+  result.losses.forEach((loss, i) => {
+    const e = evalAt.get(i + 1);
+    rows.push(`${i + 1},${loss},${e ? e.validLoss : ''},${e ? e.testLoss : ''}`);
+  });
+  return `${rows.join('\n')}\n`;
+}
+
+export { UsageError };

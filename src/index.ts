@@ -1,0 +1,12 @@
+// The public entry of the lopt package: re-exports only.
+export type { Backend, BackendInfo, BackendName } from './engine/backend.js';
+export { getBackend, parseBackendChoice, type BackendChoice } from './engine/select.js';
+export { referenceBackend } from './engine/reference.js';
+export * from './engine/tensor.js';
+export * as random from './engine/random.js';
+export type { Key } from './engine/random.js';
+export * as nn from './nn/index.js';
+export * as data from './data/index.js';
+export { tasks, type Task, type TaskOptions, type TaskKnobs } from './tasks/index.js';
+export * from './optimizers/index.js';
+export { train, evaluateSplit, type TrainOptions, type TrainResult, type Evaluation } from './meta/train.js';

@@ -1,0 +1,102 @@
+// One full inner training run: batches → task.lossAndGrad → optimizer.update, with timing and evaluation.
+import { keyFromSeed, split, type Key } from '../engine/random.js';
+import type { Params } from '../engine/tensor.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+import type { DataSplit } from '../data/image-data.js';
+import type { Task } from '../tasks/task.js';
+
+export interface TrainOptions<B> {
+  task: Task<B>;
+  optimizer: Optimizer<any>;
+  steps: number;
+  /** Seed of the run (initialisation, data order, optimizer randomness); ignored when `key` is given. */
+  seed?: number;
+  key?: Key;
+  /** Evaluate validation and test loss every N steps and at the end (0 or undefined: never). */
+  evalEvery?: number;
+  /** Called after every step with the 1-based number of steps done and that step's training loss. */
+  onStep?: (stepsDone: number, loss: number) => void;
+  onEval?: (evaluation: Evaluation) => void;
+}
+
+export interface Evaluation {
+  /** Number of training steps done when evaluated. */
+  step: number;
+  validLoss: number;
+  testLoss: number;
+}
+
+export interface TrainResult {
+  /** Training loss of each step, measured before that step's update. */
+  losses: Float32Array;
+  initialLoss: number;
+  finalLoss: number;
+  /** Mean raw training loss over all steps (the paper's performance metric). */
+  meanLoss: number;
+  /** Median wall time of one full step (batch, loss and gradient, update). */
+  msPerStep: number;
+  evaluations: Evaluation[];
+  params: Params;
+}
+
+/** Mean loss over every example of a split (batches weighted by their size). */
+export function evaluateSplit<B extends { label?: Int32Array }>(task: Task<B>, params: Params, data: DataSplit<B>): number {
+  let total = 0;
+  let count = 0;
+  for (const batch of data.inOrder()) {
+    const size = batch.label?.length ?? 1;
+    total += task.loss(params, batch) * size;
+    count += size;
+  }
+  return total / count;
+}
+
+export function median(values: ArrayLike<number>): number {
+  const sorted = Array.from(values).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function train<B extends { label?: Int32Array }>(options: TrainOptions<B>): TrainResult {
+  const { task, optimizer, steps } = options;
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
+  const [initKey, dataKey, optimizerKey] = split(options.key ?? keyFromSeed(options.seed ?? 0), 3);
+  const batches = task.datasets.train.stream(dataKey);
+  let state = optimizer.init(task.init(initKey), { numSteps: steps, key: optimizerKey });
+  const losses = new Float32Array(steps);
+  const stepMs = new Float64Array(steps);
+  const evaluations: Evaluation[] = [];
+  const evaluate = (step: number) => {
+    const params = optimizer.getParams(state);
+    const evaluation = {
+      step,
+      validLoss: evaluateSplit(task, params, task.datasets.valid),
+      testLoss: evaluateSplit(task, params, task.datasets.test),
+    };
+    evaluations.push(evaluation);
+    options.onEval?.(evaluation);
+  };
+  for (let step = 0; step < steps; step++) {
+    const started = process.hrtime.bigint();
+    const batch = batches.next();
+    const { loss, grads } = task.lossAndGrad(optimizer.getParams(state), batch);
+    state = optimizer.update(state, grads, { loss });
+    stepMs[step] = Number(process.hrtime.bigint() - started) / 1e6;
+    losses[step] = loss;
+    options.onStep?.(step + 1, loss);
+    const done = step + 1;
+    if (options.evalEvery && (done % options.evalEvery === 0 || done === steps)) evaluate(done);
+  }
+  let sum = 0;
+  for (const loss of losses) sum += loss;
+  return {
+    losses,
+    initialLoss: losses[0],
+    finalLoss: losses[steps - 1],
+    meanLoss: sum / steps,
+    msPerStep: median(stepMs),
+    evaluations,
+    params: optimizer.getParams(state),
+  };
+}

@@ -1,0 +1,27 @@
+// Task knobs shared by every task (fixed keys), validated with zod at the edges.
+import { z } from 'zod';
+import type { Backend } from '../engine/backend.js';
+
+export const taskKnobsSchema = z.object({
+  /** Hidden width of MLP tasks. */
+  width: z.number().int().positive().optional(),
+  /** Number of hidden layers of MLP tasks. */
+  depth: z.number().int().positive().optional(),
+  /** Channel multiplier of conv tasks. */
+  channelMult: z.number().positive().optional(),
+  batchSize: z.number().int().positive().optional(),
+  /**
+   * Loss clip of the normaliser: "lo" clips classification losses to [0, 1.5·ln(classes)] as LO
+   * does; "paper" clips to [0, ln(classes)] as the paper's text says.
+   */
+  normalizerClip: z.enum(['lo', 'paper']).optional(),
+}).strict();
+
+export type TaskKnobs = z.infer<typeof taskKnobsSchema>;
+
+export interface TaskOptions extends TaskKnobs {
+  backend?: Backend;
+  dataDir?: string;
+}
+
+export const TASK_KNOB_KEYS = ['width', 'depth', 'channelMult', 'batchSize', 'normalizerClip'] as const;

@@ -59,14 +59,15 @@ let binding: NativeBinding | undefined;
 function loadBinding(): NativeBinding {
   if (binding) return binding;
   // This file runs as dist/src/engine/native.js: the package root is three levels up.
+  // $LOPT_NATIVE_ADDON points at another build of the addon (or, in tests, at a missing one).
   const root = new URL('../../../', import.meta.url);
-  const file = fileURLToPath(new URL(ADDON, root));
-  if (!existsSync(file)) throw new Error(`${ADDON} not found (addon not built)`);
+  const file = process.env.LOPT_NATIVE_ADDON || fileURLToPath(new URL(ADDON, root));
+  if (!existsSync(file)) throw new Error(`${file} not found (addon not built)`);
   try {
     binding = createRequire(import.meta.url)(file) as NativeBinding;
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0];
-    throw new Error(`${ADDON} failed to load (${reason})`);
+    throw new Error(`${file} failed to load (${reason})`);
   }
   return binding;
 }

@@ -87,3 +87,16 @@ test('corrupt data in --data-dir is named with its fix; lopt data reports where 
   assert.equal(fmnist.found, true);
   assert.match(data.stdout, /fashion-mnist\s+found at/);
 });
+
+test('without the addon, auto falls back to the reference backend with one line; --backend native fails', () => {
+  const env = { ...process.env, LOPT_BACKEND: '', LOPT_NATIVE_ADDON: '/nonexistent/lopt_native.node' };
+  const args = ['train', '--task', 'fmnist-mlp', '--optimizer', 'sgd', '--steps', '2', '--batch-size', '4', '--task-opt', 'width=8', '--json'];
+  const auto = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+  assert.equal(auto.status, 0, auto.stderr);
+  assert.equal(lastJson(auto.stdout).backend, 'reference');
+  assert.deepEqual(auto.stderr.trim().split('\n'), [auto.stderr.trim()]);
+  assert.match(auto.stderr, /native backend unavailable .*not found.*using the reference backend/);
+  const forced = spawnSync(process.execPath, [CLI, ...args, '--backend', 'native'], { encoding: 'utf8', env });
+  assert.equal(forced.status, 2);
+  assert.match(forced.stderr, /native backend cannot load/);
+});

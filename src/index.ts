@@ -7,6 +7,6 @@ export * as random from './engine/random.js';
 export type { Key } from './engine/random.js';
 export * as nn from './nn/index.js';
 export * as data from './data/index.js';
-export { tasks, type Task, type TaskOptions, type TaskKnobs } from './tasks/index.js';
+export { tasks, taskFamilies, type Task, type TaskFamily, type TaskOptions, type TaskKnobs } from './tasks/index.js';
 export * from './optimizers/index.js';
 export { train, evaluateSplit, type TrainOptions, type TrainResult, type Evaluation } from './meta/train.js';

@@ -5,6 +5,9 @@ import type { Optimizer } from '../optimizers/optimizer.js';
 import type { DataSplit } from '../data/image-data.js';
 import type { Task } from '../tasks/task.js';
 
+/** What evaluation needs of a batch to weight it: labels (one per example) or a batch size. */
+export type BatchLike = { label?: Int32Array; batchSize?: number };
+
 export interface TrainOptions<B> {
   task: Task<B>;
   optimizer: Optimizer<any>;
@@ -40,11 +43,11 @@ export interface TrainResult {
 }
 
 /** Mean loss over every example of a split (batches weighted by their size). */
-export function evaluateSplit<B extends { label?: Int32Array }>(task: Task<B>, params: Params, data: DataSplit<B>): number {
+export function evaluateSplit<B extends BatchLike>(task: Task<B>, params: Params, data: DataSplit<B>): number {
   let total = 0;
   let count = 0;
   for (const batch of data.inOrder()) {
-    const size = batch.label?.length ?? 1;
+    const size = batch.label?.length ?? batch.batchSize ?? 1;
     total += task.loss(params, batch) * size;
     count += size;
   }
@@ -58,7 +61,7 @@ export function median(values: ArrayLike<number>): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export function train<B extends { label?: Int32Array }>(options: TrainOptions<B>): TrainResult {
+export function train<B extends BatchLike>(options: TrainOptions<B>): TrainResult {
   const { task, optimizer, steps } = options;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
   const [initKey, dataKey, optimizerKey] = split(options.key ?? keyFromSeed(options.seed ?? 0), 3);

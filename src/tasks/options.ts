@@ -10,6 +10,8 @@ export const taskKnobsSchema = z.object({
   /** Channel multiplier of conv tasks. */
   channelMult: z.number().positive().optional(),
   batchSize: z.number().int().positive().optional(),
+  /** Dimension of the quadratic tasks. */
+  dim: z.number().int().positive().optional(),
   /**
    * Loss clip of the normaliser: "lo" clips classification losses to [0, 1.5·ln(classes)] as LO
    * does; "paper" clips to [0, ln(classes)] as the paper's text says.
@@ -24,4 +26,4 @@ export interface TaskOptions extends TaskKnobs {
   dataDir?: string;
 }
 
-export const TASK_KNOB_KEYS = ['width', 'depth', 'channelMult', 'batchSize', 'normalizerClip'] as const;
+export const TASK_KNOB_KEYS = ['width', 'depth', 'channelMult', 'batchSize', 'dim', 'normalizerClip'] as const;

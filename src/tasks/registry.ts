@@ -1,12 +1,21 @@
 // The task registry: tasks.get(name, options) builds a task by name.
 import { fmnistMlp } from './fmnist-mlp.js';
-import { taskKnobsSchema, type TaskOptions } from './options.js';
+import { TASK_KNOB_KEYS, taskKnobsSchema, type TaskOptions } from './options.js';
+import { logQuadraticTask, quadraticFamily, quadraticTask, sumQuadraticTask, type TaskFamily } from './quadratics.js';
 import type { Task } from './task.js';
 
 type TaskFactory = (options: TaskOptions) => Task<any>;
 
 const factories: Record<string, { describe: string; build: TaskFactory }> = {
   'fmnist-mlp': { describe: 'Fashion-MNIST MLP 784-128-128-10, ReLU, batch 128', build: fmnistMlp },
+  quadratic: { describe: 'Σ x² over a vector of dim (10) (LO QuadraticTask)', build: (o) => quadraticTask(o.dim) },
+  'log-quadratic': { describe: 'log Σ x² (LO LogQuadraticTask)', build: (o) => logQuadraticTask(o.dim) },
+  'sum-quadratic': { describe: 'Σ (a + b)² over two vectors of 10 (LO SumQuadraticTask)', build: () => sumQuadraticTask() },
+};
+
+const families: Record<string, (options: TaskOptions) => TaskFamily<any, any>> = {
+  'quadratic-family': (o) => quadraticFamily(o.dim),
+  'quadratic-family-noise': (o) => quadraticFamily(o.dim, { noise: true }),
 };
 
 export function taskNames(): string[] {
@@ -25,9 +34,21 @@ export function getTask(name: string, options: TaskOptions = {}): Task<any> {
   const parsed = taskKnobsSchema.safeParse(knobs);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`bad task option ${issue.path.join('.') || ''} for ${name}: ${issue.message} (knobs: width, depth, channelMult, batchSize, normalizerClip)`);
+    throw new Error(`bad task option ${issue.path.join('.') || ''} for ${name}: ${issue.message} (knobs: ${TASK_KNOB_KEYS.join(', ')})`);
   }
   return entry.build({ ...parsed.data, backend, dataDir });
 }
 
+export function taskFamilyNames(): string[] {
+  return Object.keys(families).sort();
+}
+
+/** Builds the named task family (sample(key) → task parameters, taskFn(parameters) → task). */
+export function getTaskFamily(name: string, options: TaskOptions = {}): TaskFamily<any, any> {
+  const build = families[name];
+  if (!build) throw new Error(`unknown task family "${name}": choose one of ${taskFamilyNames().join(', ')}`);
+  return build(options);
+}
+
 export const tasks = { get: getTask, names: taskNames, describe: describeTask };
+export const taskFamilies = { get: getTaskFamily, names: taskFamilyNames };

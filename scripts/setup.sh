@@ -11,3 +11,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 npm ci --no-audit --no-fund
+# CIFAR-10 and Tiny ImageNet 16x16 from ../shared/datasets when it is there (else it says where to get them).
+node scripts/install-data.mjs

@@ -12,9 +12,10 @@ export function dataCommand(): Command {
       const statuses = dataSetStatuses(flags.dataDir);
       const lines = [`data root: ${resolveDataRoot(flags.dataDir)}`];
       for (const s of statuses) {
+        const derived = s.derivedFrom ? `derived from ${s.derivedFrom} when loaded, ` : '';
         lines.push(s.found
-          ? `  ${s.name.padEnd(16)} found at ${s.location} (tasks: ${s.usedBy.join(', ')})`
-          : `  ${s.name.padEnd(16)} MISSING (searched ${s.searched.join(', ')}); get it: ${s.howToGet}`);
+          ? `  ${s.name.padEnd(16)} found at ${s.location} (${derived}tasks: ${s.usedBy.join(', ')})`
+          : `  ${s.name.padEnd(16)} MISSING (${derived}searched ${s.searched.join(', ')}; tasks: ${s.usedBy.join(', ')}); get it: ${s.howToGet}`);
       }
       process.stdout.write(`${lines.join('\n')}\n`);
       if (flags.json) process.stdout.write(`${JSON.stringify({ dataRoot: resolveDataRoot(flags.dataDir), dataSets: statuses })}\n`);

@@ -17,6 +17,8 @@ export interface ImageData {
   count: number;
   pixels: Uint8Array;
   labels: Int32Array;
+  /** Class names by label, when the data set ships them. */
+  classNames?: string[];
 }
 
 /** An endless stream of batches; the batch it returns is overwritten by the next call. */
@@ -34,22 +36,51 @@ export interface DataSplit<B> {
   inOrder(batchSize?: number): Iterable<B>;
 }
 
-/** A contiguous range [start, end) of an ImageData as a split. */
+/**
+ * Some examples of an ImageData as a split: either a contiguous range [start, end), or an explicit
+ * list of example indices (e.g. a per-class split). Position k of the split is source row `rows[k]`;
+ * permutations and in-order evaluation run over positions.
+ */
 export class ImageSplit implements DataSplit<ImageBatch> {
   readonly numExamples: number;
+  /** The source rows of the split, in split order. */
+  readonly rows: Int32Array;
+  readonly batchSize: number;
+  private readonly backend: Backend;
 
+  constructor(name: string, source: ImageData, start: number, end: number, batchSize: number, backend: Backend);
+  constructor(name: string, source: ImageData, indices: ArrayLike<number>, batchSize: number, backend: Backend);
   constructor(
     readonly name: string,
     private readonly source: ImageData,
-    private readonly start: number,
-    end: number,
-    readonly batchSize: number,
-    private readonly backend: Backend,
+    startOrIndices: number | ArrayLike<number>,
+    ...rest: [number, number, Backend] | [number, Backend]
   ) {
-    if (start < 0 || end > source.count || end <= start) {
-      throw new Error(`split ${name}: range [${start}, ${end}) outside the ${source.count} examples of ${source.name}`);
+    if (typeof startOrIndices === 'number') {
+      const [end, batchSize, backend] = rest as [number, number, Backend];
+      const start = startOrIndices;
+      if (start < 0 || end > source.count || end <= start) {
+        throw new Error(`split ${name}: range [${start}, ${end}) outside the ${source.count} examples of ${source.name}`);
+      }
+      this.rows = Int32Array.from({ length: end - start }, (_, i) => start + i);
+      this.batchSize = batchSize;
+      this.backend = backend;
+    } else {
+      const [batchSize, backend] = rest as [number, Backend];
+      this.rows = Int32Array.from(startOrIndices);
+      if (this.rows.length === 0) throw new Error(`split ${name}: empty index list`);
+      const seen = new Uint8Array(source.count);
+      for (const row of this.rows) {
+        if (!(row >= 0 && row < source.count)) {
+          throw new Error(`split ${name}: index ${row} outside the ${source.count} examples of ${source.name}`);
+        }
+        if (seen[row]) throw new Error(`split ${name}: index ${row} listed twice`);
+        seen[row] = 1;
+      }
+      this.batchSize = batchSize;
+      this.backend = backend;
     }
-    this.numExamples = end - start;
+    this.numExamples = this.rows.length;
   }
 
   stream(key: Key): BatchStream<ImageBatch> {
@@ -66,7 +97,7 @@ export class ImageSplit implements DataSplit<ImageBatch> {
             order = permutation(foldIn(key, epoch), this.numExamples);
             position = 0;
           }
-          indices[i] = this.start + order[position++];
+          indices[i] = this.rows[order[position++]];
         }
         this.fill(batch, indices);
         return batch;
@@ -77,7 +108,7 @@ export class ImageSplit implements DataSplit<ImageBatch> {
   *inOrder(batchSize = this.batchSize): Iterable<ImageBatch> {
     for (let from = 0; from < this.numExamples; from += batchSize) {
       const size = Math.min(batchSize, this.numExamples - from);
-      const indices = Int32Array.from({ length: size }, (_, i) => this.start + from + i);
+      const indices = this.rows.slice(from, from + size);
       const batch = this.newBatch(size);
       this.fill(batch, indices);
       yield batch;

@@ -17,8 +17,8 @@ export interface ImageMlpConfig {
   batchSize: number;
   normalizerClip: 'lo' | 'paper';
   backend: Backend;
-  /** Loads the official training and test sets (lazily, on first use of `datasets`). */
-  load: () => { train: ImageData; test: ImageData };
+  /** Loads the data and builds the splits (lazily, on first use of `datasets`). */
+  datasets: () => TaskDatasets<ImageBatch>;
 }
 
 /** LO's image splits: train = first 80% of the official training set, valid = next 10%, outer valid = last 10%. */
@@ -57,10 +57,7 @@ export class ImageMlpTask implements Task<ImageBatch> {
   }
 
   get datasets(): TaskDatasets<ImageBatch> {
-    if (!this.loaded) {
-      const { train, test } = this.config.load();
-      this.loaded = splitImageData(train, test, this.batchSize, this.config.backend);
-    }
+    if (!this.loaded) this.loaded = this.config.datasets();
     return this.loaded;
   }
 

@@ -1,5 +1,6 @@
 // The task registry: tasks.get(name, options) builds a task by name.
 import { fmnistMlp } from './fmnist-mlp.js';
+import { imagenet16Mlp } from './imagenet16-mlp.js';
 import { TASK_KNOB_KEYS, taskKnobsSchema, type TaskOptions } from './options.js';
 import { logQuadraticTask, quadraticFamily, quadraticTask, sumQuadraticTask, type TaskFamily } from './quadratics.js';
 import type { Task } from './task.js';
@@ -8,6 +9,7 @@ type TaskFactory = (options: TaskOptions) => Task<any>;
 
 const factories: Record<string, { describe: string; build: TaskFactory }> = {
   'fmnist-mlp': { describe: 'Fashion-MNIST MLP 784-128-128-10, ReLU, batch 128', build: fmnistMlp },
+  'imagenet16-mlp': { describe: 'Tiny ImageNet 16x16 MLP 768-256-256-256-200, ReLU, batch 128', build: imagenet16Mlp },
   quadratic: { describe: 'Σ x² over a vector of dim (10) (LO QuadraticTask)', build: (o) => quadraticTask(o.dim) },
   'log-quadratic': { describe: 'log Σ x² (LO LogQuadraticTask)', build: (o) => logQuadraticTask(o.dim) },
   'sum-quadratic': { describe: 'Σ (a + b)² over two vectors of 10 (LO SumQuadraticTask)', build: () => sumQuadraticTask() },

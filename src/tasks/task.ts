@@ -16,8 +16,8 @@ export interface TaskDatasets<B> {
   valid: DataSplit<B>;
   /** The official test set. */
   test: DataSplit<B>;
-  /** Last 10% of the training set (LO's outer_valid), held out for meta-validation. */
-  outerValid: DataSplit<B>;
+  /** Last 10% of the training set (LO's outer_valid), held out for meta-validation, where the data set has one. */
+  outerValid?: DataSplit<B>;
 }
 
 export interface Task<B = unknown> {

@@ -12,7 +12,7 @@ test('fmnist-mlp has the paper\'s 118,282 parameters and LO\'s splits', () => {
   assert.equal(countParams(task.init(keyFromSeed(0))), 118282);
   assert.equal(task.batchSize, 128);
   const { train, valid, outerValid, test: testSplit } = task.datasets;
-  assert.deepEqual([train.numExamples, valid.numExamples, outerValid.numExamples, testSplit.numExamples], [48000, 6000, 6000, 10000]);
+  assert.deepEqual([train.numExamples, valid.numExamples, outerValid!.numExamples, testSplit.numExamples], [48000, 6000, 6000, 10000]);
   // forward 2·128·(784·128 + 128·128 + 128·10), twice that for weight gradients, plus input gradients of layers 2-3.
   const forward = 2 * 128 * (784 * 128 + 128 * 128 + 128 * 10);
   assert.equal(task.flopsPerStep, 2 * forward + 2 * 128 * (128 * 128 + 128 * 10));
@@ -55,4 +55,17 @@ test('native and reference agree on loss and gradients of a real batch', () => {
   }
   const validLoss = evaluateSplit(native, params, native.datasets.valid);
   assert.ok(Math.abs(validLoss - Math.log(10)) < 0.5);
+});
+
+test('imagenet16-mlp has 379,848 parameters, 200 classes and the 40/5/5 per-class split', () => {
+  const task = getTask('imagenet16-mlp', { backend: backendNamed('native') });
+  assert.equal(task.paramCount, 379848);
+  const { train, valid, test: testSplit, outerValid } = task.datasets;
+  assert.deepEqual([train.numExamples, valid.numExamples, testSplit.numExamples], [8000, 1000, 1000]);
+  assert.equal(outerValid, undefined);
+  const params = task.init(keyFromSeed(0));
+  const batch = train.stream(keyFromSeed(1)).next();
+  assert.deepEqual(batch.image.shape, [128, 16, 16, 3]);
+  assert.ok(Math.abs(task.loss(params, batch) - Math.log(200)) < 0.7);
+  assert.ok(Math.abs(task.normalizer(1e9) - 1.5 * Math.log(200)) < 1e-12);
 });

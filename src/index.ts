@@ -9,4 +9,5 @@ export * as nn from './nn/index.js';
 export * as data from './data/index.js';
 export { tasks, taskFamilies, type Task, type TaskFamily, type TaskOptions, type TaskKnobs } from './tasks/index.js';
 export * from './optimizers/index.js';
+export { learned, type LearnedOptimizer, type LearnedOptimizerName, type LearnedOptions } from './learned/index.js';
 export { train, evaluateSplit, type TrainOptions, type TrainResult, type Evaluation } from './meta/train.js';

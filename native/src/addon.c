@@ -546,6 +546,14 @@ static napi_value js_scale_by_factors(napi_env env, napi_callback_info info) {
   return number(env, c.k->scale_by_factors(g, dims, fa, fb, u));
 }
 
+// ---- layer kernels (convolution, pooling, embedding, LSTM cells) ---------------------------------
+
+#include "addon_nn.h"
+
+// ---- learned-optimizer kernels (fused per-parameter MLP passes, nn_adam) ---------------------------
+
+#include "addon_lopt.h"
+
 // ---- BLAS, info and module setup ------------------------------------------------------------------
 
 static const lopt_kernels *detect(void) {
@@ -649,6 +657,8 @@ static const kernel_fn kernel_fns[] = {
     {"rmsScale", js_rms_scale},
     {"factoredMoments", js_factored_moments},
     {"scaleByFactors", js_scale_by_factors},
+    LOPT_NN_KERNEL_FNS
+    LOPT_LEARNED_KERNEL_FNS
 };
 
 #define N_KERNEL_FNS (sizeof kernel_fns / sizeof kernel_fns[0])

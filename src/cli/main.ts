@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { dataCommand } from './data.js';
 import { reportFatal } from './errors.js';
 import { trainCommand } from './train.js';
+import { metaTrainCommand } from './meta-train.js';
 
 const verbose = process.argv.includes('--verbose');
 
@@ -13,7 +14,7 @@ function buildProgram(): Command {
     .option('--verbose', 'print stack traces with errors')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error:') ? `lopt: ${text}` : text) });
-  for (const command of [trainCommand(), dataCommand()]) {
+  for (const command of [trainCommand(), metaTrainCommand(), dataCommand()]) {
     program.addCommand(command.exitOverride().option('--verbose', 'print stack traces with errors'));
   }
   return program;

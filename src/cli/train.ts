@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { getBackend, parseBackendChoice } from '../engine/select.js';
 import { countParams } from '../engine/tensor.js';
-import { getOptimizer } from '../optimizers/registry.js';
+import { chooseOptimizer } from './optimizer-choice.js';
 import { getTask } from '../tasks/registry.js';
 import { train, type TrainResult } from '../meta/train.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -24,15 +24,17 @@ interface TrainFlags {
   dataDir?: string;
   out?: string;
   json?: boolean;
+  weights?: string;
 }
 
 export function trainCommand(): Command {
   return new Command('train')
     .description('train a task with an optimizer and report the training loss')
     .requiredOption('--task <name>', 'task to train (see `lopt data` / README for names)')
-    .requiredOption('--optimizer <name>', 'optimizer: sgd, sgdm, adam, nadamw, adafactor')
+    .requiredOption('--optimizer <name>', 'optimizer: sgd, sgdm, adam, nadamw, adafactor, or a learned one (small_fc_lopt, feature_mlp_lopt, fc_lopt, ...)')
     .option('--lr <x>', 'learning rate (same as --hparam learningRate=X)', finiteNumber)
-    .option('--hparam <key=value>', 'set an optimizer hyperparameter by name (repeatable)', keyValue, {})
+    .option('--hparam <key=value>', 'set an optimizer hyperparameter (or a learned optimizer option) by name (repeatable)', keyValue, {})
+    .option('--weights <file>', 'learned optimizers: θ from this weights file (default: shipped pretrained weights, else untrained)')
     .option('--task-opt <key=value>', 'set a task knob: width, depth, channelMult, batchSize (repeatable)', keyValue, {})
     .option('--steps <n>', 'training steps', positiveInt, 2000)
     .option('--seed <s>', 'random seed', nonNegativeInt, 0)
@@ -50,9 +52,11 @@ function runTrain(flags: TrainFlags): void {
   const knobs: Record<string, unknown> = { ...flags.taskOpt };
   if (flags.batchSize !== undefined) knobs.batchSize = flags.batchSize;
   const task = getTask(flags.task, { ...knobs, backend, dataDir: flags.dataDir });
-  const hparams: Record<string, unknown> = { ...flags.hparam };
-  if (flags.lr !== undefined) hparams.learningRate = flags.lr;
-  const optimizer = getOptimizer(flags.optimizer, hparams, { backend });
+  const choice = chooseOptimizer({
+    name: flags.optimizer, hparams: { ...flags.hparam }, lr: flags.lr, weights: flags.weights, seed: flags.seed, backend,
+  });
+  const { optimizer } = choice;
+  const hparams = choice.settings;
   task.datasets; // load the data before the progress bar starts, so a data error is the only output
 
   const progress = createProgress(flags.steps, `${task.name}/${optimizer.name}`);
@@ -84,6 +88,7 @@ function runTrain(flags: TrainFlags): void {
     batchSize: task.batchSize,
     flopsPerStep: task.flopsPerStep,
     hparams,
+    ...(choice.theta ? { theta: choice.theta.source, metaParams: choice.theta.metaParams } : {}),
     taskOptions: knobs,
     simd: backend.info().simd,
   };

@@ -6,10 +6,25 @@
 //   allocation-free); `out` may alias an input where a comment says so.
 // - Reductions accumulate in double precision and return a JS number.
 
+import type { MlpLoptNet, MlpLoptTensor } from './mlp-lopt.js';
+
 export type BackendName = 'native' | 'reference';
 
 /** Five-dimensional view `[pre, na, mid, nb, post]` of a tensor with two marked axes a < b. */
 export type FactoredDims = readonly [pre: number, na: number, mid: number, nb: number, post: number];
+
+/**
+ * A 2-D convolution over NHWC images `[batch, height, width, channels]` with a square
+ * `kernelSize`×`kernelSize` window, the same `stride` along both axes, `padTop`/`padLeft` zero rows and
+ * columns before the image (padding after it is implied: every window position outside the image reads
+ * zero) and an `outHeight`×`outWidth` output grid. Output position (oh, ow) reads input row
+ * oh·stride − padTop + kh and column ow·stride − padLeft + kw for kh, kw in [0, kernelSize).
+ */
+export interface ConvGeometry {
+  batch: number; height: number; width: number; channels: number;
+  kernelSize: number; stride: number; padTop: number; padLeft: number;
+  outHeight: number; outWidth: number;
+}
 
 export interface BackendInfo {
   name: BackendName;
@@ -62,6 +77,97 @@ export interface Backend {
   /** out[i, :] ← scale · src[indices[i]·rowLength : +rowLength] (bytes to floats, e.g. pixels / 255). */
   gatherRowsU8(src: Uint8Array, rowLength: number, indices: Int32Array, scale: number, out: Float32Array): void;
 
+  // ---- layer kernels (src/nn): convolution, pooling, activations, embedding, LSTM cells ---------
+  /**
+   * cols[r, (kh·kernelSize + kw)·channels + c] ← x[b, ih, iw, c] for output row r = (b·outHeight + oh)·
+   * outWidth + ow, with ih = oh·stride − padTop + kh and iw = ow·stride − padLeft + kw, and 0 where
+   * (ih, iw) is outside the image. cols is [batch·outHeight·outWidth, kernelSize²·channels]: column
+   * order (kh, kw, c) is an HWIO kernel flattened to [kernelSize²·channels, outChannels].
+   */
+  im2col(x: Float32Array, geometry: ConvGeometry, cols: Float32Array): void;
+  /**
+   * The adjoint of im2col: dx ← 0, then dx[b, ih, iw, c] += cols[r, (kh·kernelSize + kw)·channels + c]
+   * for every row r and window entry inside the image, in order of r, kh, kw (float additions).
+   */
+  col2im(cols: Float32Array, geometry: ConvGeometry, dx: Float32Array): void;
+  /**
+   * Floats of scratch memory the conv2d kernels need for this geometry and output channel count (0 when
+   * none): pass a `workspace` at least this long. The same for all three kernels; its contents are
+   * undefined after a call.
+   */
+  conv2dWorkspaceSize(geometry: ConvGeometry, outChannels: number): number;
+  /**
+   * Convolution with bias: y[b, oh, ow, co] ← bias[co] + Σ_{kh, kw, c} x[b, ih, iw, c]·w[kh, kw, c, co]
+   * with ih, iw as in im2col (0 outside the image). x is [batch, height, width, channels], w HWIO
+   * [kernelSize, kernelSize, channels, outChannels], y [batch, outHeight, outWidth, outChannels].
+   * Native: Winograd F(2x2, 3x3) for 3x3 stride-1 kernels (padTop, padLeft ≤ 2), else im2col + gemm.
+   */
+  conv2dForward(
+    x: Float32Array, w: Float32Array, bias: Float32Array, geometry: ConvGeometry, outChannels: number,
+    y: Float32Array, workspace: Float32Array,
+  ): void;
+  /**
+   * The input gradient of conv2dForward: dx[b, ih, iw, c] ← Σ dy[b, oh, ow, co]·w[kh, kw, c, co] over
+   * every output position (oh, ow), tap (kh, kw) and co whose window reads (ih, iw) (0 if none).
+   */
+  conv2dBackwardInput(
+    dy: Float32Array, w: Float32Array, geometry: ConvGeometry, outChannels: number,
+    dx: Float32Array, workspace: Float32Array,
+  ): void;
+  /** The kernel gradient: dw[kh, kw, c, co] ← Σ_{b, oh, ow} x[b, ih, iw, c]·dy[b, oh, ow, co] (overwrites). */
+  conv2dBackwardFilter(
+    x: Float32Array, dy: Float32Array, geometry: ConvGeometry, outChannels: number,
+    dw: Float32Array, workspace: Float32Array,
+  ): void;
+  /** out[b, c] ← mean over p of x[b, p, c] for x viewed as [batch, positions, channels]. */
+  spatialMean(x: Float32Array, batch: number, positions: number, channels: number, out: Float32Array): void;
+  /** dx[b, p, c] ← dy[b, c] / positions: the gradient of spatialMean. */
+  spatialMeanBackward(dy: Float32Array, batch: number, positions: number, channels: number, dx: Float32Array): void;
+  /** y ← 1/(1 + exp(−x)) elementwise, without overflow for any x; y may alias x. */
+  sigmoid(x: Float32Array, y: Float32Array): void;
+  /** y ← tanh(x) elementwise; y may alias x. */
+  tanh(x: Float32Array, y: Float32Array): void;
+  /**
+   * LO's autoencoder loss: mean over all n = logits.length elements of (target − sigmoid(logits))²
+   * (target has n elements too). When dlogits is given it receives the gradient
+   * 2·(σ − target)·σ·(1 − σ)/n, σ = sigmoid(logits); dlogits may alias logits.
+   */
+  sigmoidMse(logits: Float32Array, target: Float32Array, dlogits: Float32Array | null): number;
+  /**
+   * out[i, :] ← table[indices[i]·rowLength : +rowLength] for i < indices.length (embedding lookup);
+   * every index must name a row of table.
+   */
+  gatherRows(table: Float32Array, rowLength: number, indices: Int32Array, out: Float32Array): void;
+  /**
+   * table[indices[i]·rowLength : +rowLength] += src[i, :] for i = 0, 1, … in order (the embedding
+   * gradient; repeated indices accumulate). Accumulates: zero the table first for a fresh gradient.
+   */
+  scatterAddRows(src: Float32Array, rowLength: number, indices: Int32Array, table: Float32Array): void;
+  /** out[j, i, :] ← x[i, j, :] for x [d0, d1, inner] and out [d1, d0, inner] (e.g. batch- ↔ time-major). */
+  swapLeadingAxes(x: Float32Array, d0: number, d1: number, inner: number, out: Float32Array): void;
+  /**
+   * One LSTM step for `rows` rows of Haiku's cell. gates [rows, 4·hidden] holds the pre-activations of
+   * the gates i, g, f, o (in that order, each `hidden` wide) and is overwritten with the activations
+   * σ(i), tanh(g), σ(f + 1), σ(o) (the +1 is Haiku's forget bias); then, per element,
+   * c ← σ(f + 1)·cPrev + σ(i)·tanh(g), tanhC ← tanh(c), h ← σ(o)·tanhC. c, h, tanhC and cPrev are
+   * [rows, hidden]; c may alias cPrev.
+   */
+  lstmCellForward(
+    gates: Float32Array, cPrev: Float32Array, rows: number, hidden: number,
+    c: Float32Array, h: Float32Array, tanhC: Float32Array,
+  ): void;
+  /**
+   * Backward of lstmCellForward, from its saved act (the overwritten gates), cPrev and tanhC. dh is
+   * dL/dh of this step (all paths); dc holds dL/dc from later steps (through c only) on entry and
+   * dL/dcPrev on exit. With dc' = dc + dh·σo·(1 − tanhC²): dGates (dL/d pre-activations, [rows,
+   * 4·hidden], order i, g, f, o) ← [dc'·tanh g·σi(1 − σi), dc'·σi·(1 − tanh²g), dc'·cPrev·σf(1 − σf),
+   * dh·tanhC·σo(1 − σo)], dc ← dc'·σf.
+   */
+  lstmCellBackward(
+    act: Float32Array, cPrev: Float32Array, tanhC: Float32Array, dh: Float32Array, dc: Float32Array,
+    rows: number, hidden: number, dGates: Float32Array,
+  ): void;
+
   // ---- fused optimizer kernels: one pass over each tensor ----------------------------------------
   /** p ← p − lr·g. */
   sgdStep(p: Float32Array, g: Float32Array, lr: number): void;
@@ -105,4 +211,34 @@ export interface Backend {
   scaleByFactors(
     g: Float32Array, dims: FactoredDims, fWithoutA: Float32Array, fWithoutB: Float32Array, u: Float32Array,
   ): number;
+
+  // ---- learned optimizers (src/learned): fused per-parameter MLP kernels, nn_adam -----------------
+  /**
+   * Pass 1 of a per-parameter MLP learned optimizer on one tensor (types in mlp-lopt.ts): updates the
+   * accumulators with the gradient, then sums every feature built from the updated values.
+   * m_k ← β_k m_k + (1−β_k) g; v_k ← β_k v_k + (1−β_k) g²; for unfactored tensors
+   * vFull_k ← β_k vFull_k + (1−β_k)(g² + 1e-30); for factored ones, with gsq = g² + 1e-30,
+   * v_row_k ← β_k v_row_k + (1−β_k)·mean of gsq over axis d0, v_col_k likewise over d1, then the
+   * row and column factors (MlpLoptFactored.stats).
+   * Then with x_f(i) feature f of element i (order: mlpLoptFeatureNames), moments[f] ← Σ_i x_f(i)²
+   * and, when moments has ≥ 2F elements, moments[F + f] ← Σ_i x_f(i) (it needs ≥ F).
+   */
+  mlpLoptAccumulate(t: MlpLoptTensor, moments: Float64Array): void;
+  /**
+   * Pass 2: per element i, x = [net.scales_f·x_f(i) for f < F, net.inputs…] (features from the
+   * accumulators as left by mlpLoptAccumulate and p before this step); the MLP of net.sizes with ReLU
+   * after every layer but the last gives out; d = out[0], mag = out[1];
+   * p_i ← p_i − d·exp(mag·expMult)·stepMult. When the net has out > 2 outputs,
+   * extraSums[j] ← Σ_i out[2 + j] (pass null otherwise).
+   */
+  mlpLoptApply(t: MlpLoptTensor, net: MlpLoptNet, extraSums: Float64Array | null): void;
+  /**
+   * LO's nn_adam step for one tensor: g' = clip(g, −1000, 1000); m ← β1 m + (1−β1) g';
+   * v ← β2 v + (1−β2) g'²; p ← p − lr·(1 + eps)/(eps + sqrt(v + 1e-10))·m (updated m, v). stats
+   * (≥ 9 elements) ← [Σp, Σp², Σg', Σg'², Σ|g'|, Σm, Σm², Σv, Σv²] with p before the step.
+   */
+  nnAdamStep(
+    p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array,
+    lr: number, beta1: number, beta2: number, eps: number, stats: Float64Array,
+  ): void;
 }

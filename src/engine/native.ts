@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Backend, BackendInfo } from './backend.js';
+import type { Backend, BackendInfo, ConvGeometry } from './backend.js';
+import { packMlpLoptLayout } from './mlp-lopt.js';
 
 /** Instruction sets the addon's fused loops are compiled for, best first. */
 export type NativeSimdPath = 'avx512' | 'avx2' | 'scalar';
@@ -32,6 +33,29 @@ interface NativeKernels {
   reluBackward: Backend['reluBackward'];
   softmaxCrossEntropy: Backend['softmaxCrossEntropy'];
   gatherRowsU8: Backend['gatherRowsU8'];
+  im2col(
+    x: Float32Array, batch: number, height: number, width: number, channels: number, kernelSize: number,
+    stride: number, padTop: number, padLeft: number, outHeight: number, outWidth: number, cols: Float32Array,
+  ): void;
+  col2im(
+    cols: Float32Array, batch: number, height: number, width: number, channels: number, kernelSize: number,
+    stride: number, padTop: number, padLeft: number, outHeight: number, outWidth: number, dx: Float32Array,
+  ): void;
+  /** The conv2d kernels take the geometry packed as [batch, …, outWidth, outChannels] (packConv). */
+  conv2dWorkspaceSize(geometry: Int32Array): number;
+  conv2dForward(x: Float32Array, geometry: Int32Array, w: Float32Array, bias: Float32Array, y: Float32Array, workspace: Float32Array): void;
+  conv2dBackwardInput(dy: Float32Array, geometry: Int32Array, w: Float32Array, dx: Float32Array, workspace: Float32Array): void;
+  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, geometry: Int32Array, dw: Float32Array, workspace: Float32Array): void;
+  spatialMean: Backend['spatialMean'];
+  spatialMeanBackward: Backend['spatialMeanBackward'];
+  sigmoid: Backend['sigmoid'];
+  tanh: Backend['tanh'];
+  sigmoidMse: Backend['sigmoidMse'];
+  gatherRows: Backend['gatherRows'];
+  scatterAddRows: Backend['scatterAddRows'];
+  swapLeadingAxes: Backend['swapLeadingAxes'];
+  lstmCellForward: Backend['lstmCellForward'];
+  lstmCellBackward: Backend['lstmCellBackward'];
   sgdStep: Backend['sgdStep'];
   sgdmStep: Backend['sgdmStep'];
   adamStep: Backend['adamStep'];
@@ -45,6 +69,17 @@ interface NativeKernels {
     g: Float32Array, pre: number, na: number, mid: number, nb: number, post: number,
     fWithoutA: Float32Array, fWithoutB: Float32Array, u: Float32Array,
   ): number;
+  // The learned-optimizer kernels take the tensor's layout packed (packMlpLoptLayout).
+  mlpLoptAccumulate(
+    p: Float32Array, g: Float32Array, acc: Float32Array, decays: Float32Array, layout: Int32Array,
+    stats: Float32Array, moments: Float64Array,
+  ): void;
+  mlpLoptApply(
+    p: Float32Array, g: Float32Array, acc: Float32Array, layout: Int32Array, stats: Float32Array,
+    sizes: Int32Array, params: Float32Array, scales: Float32Array, inputs: Float32Array,
+    expMult: number, stepMult: number, extraSums: Float64Array,
+  ): void;
+  nnAdamStep: Backend['nnAdamStep'];
 }
 
 interface NativeBinding {
@@ -54,6 +89,8 @@ interface NativeBinding {
 }
 
 const ADDON = 'build/Release/lopt_native.node';
+const EMPTY_F32 = new Float32Array(0);
+const EMPTY_F64 = new Float64Array(0);
 let binding: NativeBinding | undefined;
 
 function loadBinding(): NativeBinding {
@@ -91,6 +128,17 @@ export function loadNativeBackend(options: NativeBackendOptions = {}): Backend {
   if (!k) {
     throw new Error(`SIMD path "${simd}" is not available on this CPU (available: ${addon.info().simdPaths.join(', ')})`);
   }
+  // Packed layouts are built per call into one buffer: calls are synchronous, so it is never shared.
+  const layout = new Int32Array(9);
+  const conv = new Int32Array(11);
+  // A geometry number that is not an integer in [0, 2^31) packs as −1, which the addon rejects.
+  const convInt = (v: number): number => (Number.isInteger(v) && v >= 0 && v <= 0x7fffffff ? v : -1);
+  const packConv = (g: ConvGeometry, outChannels: number): Int32Array => {
+    conv[0] = convInt(g.batch); conv[1] = convInt(g.height); conv[2] = convInt(g.width); conv[3] = convInt(g.channels);
+    conv[4] = convInt(g.kernelSize); conv[5] = convInt(g.stride); conv[6] = convInt(g.padTop); conv[7] = convInt(g.padLeft);
+    conv[8] = convInt(g.outHeight); conv[9] = convInt(g.outWidth); conv[10] = convInt(outChannels);
+    return conv;
+  };
   const backend: Backend = {
     name: 'native',
     info(): BackendInfo {
@@ -109,6 +157,27 @@ export function loadNativeBackend(options: NativeBackendOptions = {}): Backend {
     reluBackward: k.reluBackward,
     softmaxCrossEntropy: k.softmaxCrossEntropy,
     gatherRowsU8: k.gatherRowsU8,
+    im2col: (x, g, cols) => k.im2col(x, g.batch, g.height, g.width, g.channels, g.kernelSize, g.stride,
+      g.padTop, g.padLeft, g.outHeight, g.outWidth, cols),
+    col2im: (cols, g, dx) => k.col2im(cols, g.batch, g.height, g.width, g.channels, g.kernelSize, g.stride,
+      g.padTop, g.padLeft, g.outHeight, g.outWidth, dx),
+    conv2dWorkspaceSize: (g, outChannels) => k.conv2dWorkspaceSize(packConv(g, outChannels)),
+    conv2dForward: (x, w, bias, g, outChannels, y, workspace) =>
+      k.conv2dForward(x, packConv(g, outChannels), w, bias, y, workspace),
+    conv2dBackwardInput: (dy, w, g, outChannels, dx, workspace) =>
+      k.conv2dBackwardInput(dy, packConv(g, outChannels), w, dx, workspace),
+    conv2dBackwardFilter: (x, dy, g, outChannels, dw, workspace) =>
+      k.conv2dBackwardFilter(x, dy, packConv(g, outChannels), dw, workspace),
+    spatialMean: k.spatialMean,
+    spatialMeanBackward: k.spatialMeanBackward,
+    sigmoid: k.sigmoid,
+    tanh: k.tanh,
+    sigmoidMse: k.sigmoidMse,
+    gatherRows: k.gatherRows,
+    scatterAddRows: k.scatterAddRows,
+    swapLeadingAxes: k.swapLeadingAxes,
+    lstmCellForward: k.lstmCellForward,
+    lstmCellBackward: k.lstmCellBackward,
     sgdStep: k.sgdStep,
     sgdmStep: k.sgdmStep,
     adamStep: k.adamStep,
@@ -118,6 +187,12 @@ export function loadNativeBackend(options: NativeBackendOptions = {}): Backend {
       k.factoredMoments(g, dims[0], dims[1], dims[2], dims[3], dims[4], decay, eps, vWithoutA, vWithoutB),
     scaleByFactors: (g, dims, fWithoutA, fWithoutB, u) =>
       k.scaleByFactors(g, dims[0], dims[1], dims[2], dims[3], dims[4], fWithoutA, fWithoutB, u),
+    mlpLoptAccumulate: (t, moments) =>
+      k.mlpLoptAccumulate(t.p, t.g, t.acc, t.decays, packMlpLoptLayout(t, false, layout), t.factored?.stats ?? EMPTY_F32, moments),
+    mlpLoptApply: (t, net, extraSums) =>
+      k.mlpLoptApply(t.p, t.g, t.acc, packMlpLoptLayout(t, net.path === 'gemm', layout), t.factored?.stats ?? EMPTY_F32,
+        net.sizes, net.params, net.scales, net.inputs, net.expMult, net.stepMult, extraSums ?? EMPTY_F64),
+    nnAdamStep: k.nnAdamStep,
   };
   return Object.freeze(backend);
 }

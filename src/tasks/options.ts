@@ -10,6 +10,8 @@ export const taskKnobsSchema = z.object({
   /** Channel multiplier of conv tasks. */
   channelMult: z.number().positive().optional(),
   batchSize: z.number().int().positive().optional(),
+  /** A text file for the language model (default: the State of the Union addresses). */
+  text: z.string().min(1).optional(),
   /** Dimension of the quadratic tasks. */
   dim: z.number().int().positive().optional(),
   /**
@@ -26,4 +28,4 @@ export interface TaskOptions extends TaskKnobs {
   dataDir?: string;
 }
 
-export const TASK_KNOB_KEYS = ['width', 'depth', 'channelMult', 'batchSize', 'dim', 'normalizerClip'] as const;
+export const TASK_KNOB_KEYS = ['width', 'depth', 'channelMult', 'batchSize', 'dim', 'text', 'normalizerClip'] as const;

@@ -1,6 +1,9 @@
 // The task registry: tasks.get(name, options) builds a task by name.
 import { fmnistMlp } from './fmnist-mlp.js';
 import { imagenet16Mlp } from './imagenet16-mlp.js';
+import { cifar1016Conv, cifar10Conv } from './cifar10-conv.js';
+import { cifar10Ae } from './cifar10-ae.js';
+import { textLstmLm } from './text-lstm-lm.js';
 import { TASK_KNOB_KEYS, taskKnobsSchema, type TaskOptions } from './options.js';
 import { logQuadraticTask, quadraticFamily, quadraticTask, sumQuadraticTask, type TaskFamily } from './quadratics.js';
 import type { Task } from './task.js';
@@ -9,6 +12,10 @@ type TaskFactory = (options: TaskOptions) => Task<any>;
 
 const factories: Record<string, { describe: string; build: TaskFactory }> = {
   'fmnist-mlp': { describe: 'Fashion-MNIST MLP 784-128-128-10, ReLU, batch 128', build: fmnistMlp },
+  'cifar10-conv': { describe: 'CIFAR-10 ConvNet: conv 32 s2, 64, 64, ReLU, spatial mean, linear 10; batch 128', build: cifar10Conv },
+  'cifar10-16-conv': { describe: 'the CIFAR-10 ConvNet on 16x16 images', build: cifar1016Conv },
+  'cifar10-ae': { describe: 'CIFAR-10 MLP autoencoder 3072-128-32-128-3072, sigmoid MSE; batch 256', build: cifar10Ae },
+  'text-lstm-lm': { describe: 'byte-level LSTM LM: embed 64, LSTM 128, linear 256; 32 bytes, batch 128', build: textLstmLm },
   'imagenet16-mlp': { describe: 'Tiny ImageNet 16x16 MLP 768-256-256-256-200, ReLU, batch 128', build: imagenet16Mlp },
   quadratic: { describe: 'Σ x² over a vector of dim (10) (LO QuadraticTask)', build: (o) => quadraticTask(o.dim) },
   'log-quadratic': { describe: 'log Σ x² (LO LogQuadraticTask)', build: (o) => logQuadraticTask(o.dim) },

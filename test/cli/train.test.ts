@@ -20,7 +20,7 @@ function lastJson(stdout: string) {
 test('lopt train fmnist-mlp with Adam reaches a loss well below 1.0 in 300 steps (native)', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'lopt-cli-')), 'curve.csv');
   const run = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'adam', '--lr', '1e-3', '--steps', '300',
-    '--eval-every', '150', '--out', out, '--json');
+    '--eval-every', '150', '--backend', 'native', '--out', out, '--json');
   assert.equal(run.code, 0, run.stderr);
   const summary = lastJson(run.stdout);
   for (const field of ['task', 'optimizer', 'backend', 'steps', 'seed', 'initialLoss', 'finalLoss', 'meanLoss', 'msPerStep', 'stateBytes', 'validLoss', 'testLoss']) {

@@ -6,9 +6,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
-import type { Backend, BackendInfo, FactoredDims } from '../../src/engine/backend.js';
+import type { Backend, BackendInfo, ConvGeometry, FactoredDims } from '../../src/engine/backend.js';
 import { getBackend } from '../../src/engine/select.js';
 import { loadNativeBackend, nativeSimdPaths, setNativeBlasThreads } from '../../src/engine/native.js';
+import { mlpLoptFeatureCount, type MlpLoptNet, type MlpLoptTensor } from '../../src/engine/mlp-lopt.js';
+import { oracleMlpLoptAccumulate, oracleMlpLoptApply, oracleNnAdamStep } from '../fixtures/mlp-lopt-oracle.js';
 
 // ---- deterministic inputs -------------------------------------------------------------------------
 
@@ -69,6 +71,15 @@ function flatten(index: readonly number[], shape: readonly number[]): number {
   let i = 0;
   for (let d = 0; d < shape.length; d++) i = i * shape[d] + index[d];
   return i;
+}
+
+/** The oracle's im2col (through its padded image) into a Float64Array: [rows, window]. */
+function oraclePatches(x: Float32Array, g: ConvGeometry): { rows: number; window: number; cols: Float64Array } {
+  const window = g.kernelSize ** 2 * g.channels;
+  const rows = g.batch * g.outHeight * g.outWidth;
+  const patches = new Float32Array(rows * window);
+  float64Oracle.im2col(x, g, patches); // copies: exact in float32
+  return { rows, window, cols: Float64Array.from(patches) };
 }
 
 /** Plain float64 loops, written independently of the reference (states still round to float32). */
@@ -216,6 +227,159 @@ const float64Oracle: Backend = {
     }
     return sum;
   },
+  // ---- layer kernels: written output-centric (or through a padded image), unlike the reference ----
+  im2col(x, g, cols) {
+    // Through an explicitly zero-padded image: cols reads padded[b, oh·stride + kh, ow·stride + kw, c].
+    const { batch, height, width, channels, kernelSize: k, stride, padTop, padLeft, outHeight, outWidth } = g;
+    const ph = Math.max(padTop + height, (outHeight - 1) * stride + k);
+    const pw = Math.max(padLeft + width, (outWidth - 1) * stride + k);
+    const padded = new Float64Array(batch * ph * pw * channels);
+    for (let i = 0; i < batch * height * width * channels; i++) {
+      const [b, ih, iw, c] = unflatten(i, [batch, height, width, channels]);
+      padded[flatten([b, ih + padTop, iw + padLeft, c], [batch, ph, pw, channels])] = x[i];
+    }
+    const colShape = [batch, outHeight, outWidth, k, k, channels];
+    for (let i = 0; i < batch * outHeight * outWidth * k * k * channels; i++) {
+      const [b, oh, ow, kh, kw, c] = unflatten(i, colShape);
+      cols[i] = padded[flatten([b, oh * stride + kh, ow * stride + kw, c], [batch, ph, pw, channels])];
+    }
+  },
+  col2im(cols, g, dx) {
+    // For each input element: the sum of every column entry that read it.
+    const { batch, height, width, channels, kernelSize: k, stride, padTop, padLeft, outHeight, outWidth } = g;
+    const colShape = [batch, outHeight, outWidth, k, k, channels];
+    for (let i = 0; i < batch * height * width * channels; i++) {
+      const [b, ih, iw, c] = unflatten(i, [batch, height, width, channels]);
+      let sum = 0;
+      for (let kh = 0; kh < k; kh++) {
+        const th = ih + padTop - kh;
+        if (th < 0 || th % stride !== 0 || th / stride >= outHeight) continue;
+        for (let kw = 0; kw < k; kw++) {
+          const tw = iw + padLeft - kw;
+          if (tw < 0 || tw % stride !== 0 || tw / stride >= outWidth) continue;
+          sum += cols[flatten([b, th / stride, tw / stride, kh, kw, c], colShape)];
+        }
+      }
+      dx[i] = sum;
+    }
+  },
+  // Convolutions through the oracle's own im2col and col2im, with every product summed in double.
+  conv2dWorkspaceSize: () => 0,
+  conv2dForward(x, w, bias, g, outChannels, y) {
+    const { rows, window, cols } = oraclePatches(x, g);
+    for (let r = 0; r < rows; r++)
+      for (let o = 0; o < outChannels; o++) {
+        let sum = bias[o];
+        for (let p = 0; p < window; p++) sum += cols[r * window + p] * w[p * outChannels + o];
+        y[r * outChannels + o] = sum;
+      }
+  },
+  conv2dBackwardInput(dy, w, g, outChannels, dx) {
+    const window = g.kernelSize ** 2 * g.channels;
+    const rows = g.batch * g.outHeight * g.outWidth;
+    const dcols = new Float64Array(rows * window);
+    for (let r = 0; r < rows; r++)
+      for (let p = 0; p < window; p++) {
+        let sum = 0;
+        for (let o = 0; o < outChannels; o++) sum += dy[r * outChannels + o] * w[p * outChannels + o];
+        dcols[r * window + p] = sum;
+      }
+    // col2im reads its columns by index and sums in double: it takes the Float64Array as well.
+    float64Oracle.col2im(dcols as unknown as Float32Array, g, dx);
+  },
+  conv2dBackwardFilter(x, dy, g, outChannels, dw) {
+    const { rows, window, cols } = oraclePatches(x, g);
+    for (let p = 0; p < window; p++)
+      for (let o = 0; o < outChannels; o++) {
+        let sum = 0;
+        for (let r = 0; r < rows; r++) sum += cols[r * window + p] * dy[r * outChannels + o];
+        dw[p * outChannels + o] = sum;
+      }
+  },
+  spatialMean(x, batch, positions, channels, out) {
+    for (let o = 0; o < batch * channels; o++) {
+      let sum = 0;
+      for (let p = 0; p < positions; p++) sum += x[flatten([Math.floor(o / channels), p, o % channels], [batch, positions, channels])];
+      out[o] = sum / positions;
+    }
+  },
+  spatialMeanBackward(dy, batch, positions, channels, dx) {
+    for (let i = 0; i < batch * positions * channels; i++) {
+      const [b, , c] = unflatten(i, [batch, positions, channels]);
+      dx[i] = dy[b * channels + c] / positions;
+    }
+  },
+  sigmoid(x, y) {
+    for (let i = 0; i < x.length; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
+  },
+  tanh(x, y) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      y[i] = Math.abs(v) > 20 ? Math.sign(v) : Math.expm1(2 * v) / (Math.expm1(2 * v) + 2);
+    }
+  },
+  sigmoidMse(logits, target, dlogits) {
+    const n = logits.length;
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      const s = 1 / (1 + Math.exp(-logits[i]));
+      loss += (target[i] - s) ** 2;
+      if (dlogits) dlogits[i] = (-2 * (target[i] - s) * s * (1 - s)) / n;
+    }
+    return loss / n;
+  },
+  gatherRows(table, rowLength, indices, out) {
+    for (let i = 0; i < indices.length * rowLength; i++) out[i] = table[indices[Math.floor(i / rowLength)] * rowLength + (i % rowLength)];
+  },
+  scatterAddRows(src, rowLength, indices, table) {
+    for (let t = 0; t * rowLength < table.length; t++) {
+      for (let j = 0; j < rowLength; j++) {
+        let sum = 0;
+        for (let i = 0; i < indices.length; i++) if (indices[i] === t) sum += src[i * rowLength + j];
+        table[t * rowLength + j] = table[t * rowLength + j] + sum;
+      }
+    }
+  },
+  swapLeadingAxes(x, d0, d1, inner, out) {
+    for (let o = 0; o < d0 * d1 * inner; o++) {
+      const [j, i, k] = unflatten(o, [d1, d0, inner]);
+      out[o] = x[flatten([i, j, k], [d0, d1, inner])];
+    }
+  },
+  lstmCellForward(gates, cPrev, rows, hidden, c, h, tanhC) {
+    const sig = (v: number): number => 1 / (1 + Math.exp(-v));
+    for (let s = 0; s < rows * hidden; s++) {
+      const [r, j] = unflatten(s, [rows, hidden]);
+      const at = (gate: number): number => flatten([r, gate, j], [rows, 4, hidden]);
+      const i = sig(gates[at(0)]);
+      const g = Math.tanh(gates[at(1)]);
+      const f = sig(gates[at(2)] + 1);
+      const o = sig(gates[at(3)]);
+      const cNew = Math.fround(f * cPrev[s] + i * g); // the state is stored in float32
+      [gates[at(0)], gates[at(1)], gates[at(2)], gates[at(3)]] = [i, g, f, o];
+      c[s] = cNew;
+      tanhC[s] = Math.tanh(cNew);
+      h[s] = o * Math.tanh(cNew);
+    }
+  },
+  lstmCellBackward(act, cPrev, tanhC, dh, dc, rows, hidden, dGates) {
+    // Chain rule: dσ(z)/dz = σ(1 − σ), dtanh(z)/dz = 1 − tanh².
+    for (let s = 0; s < rows * hidden; s++) {
+      const [r, j] = unflatten(s, [rows, hidden]);
+      const at = (gate: number): number => flatten([r, gate, j], [rows, 4, hidden]);
+      const [i, g, f, o] = [act[at(0)], act[at(1)], act[at(2)], act[at(3)]];
+      const dcNew = dc[s] + dh[s] * o * (1 - tanhC[s] ** 2);
+      dGates[at(0)] = dcNew * g * (i - i * i);
+      dGates[at(1)] = dcNew * i * (1 - g ** 2);
+      dGates[at(2)] = dcNew * cPrev[s] * (f - f * f);
+      dGates[at(3)] = dh[s] * tanhC[s] * (o - o * o);
+      dc[s] = dcNew * f;
+    }
+  },
+  // Learned-optimizer kernels: written independently in test/fixtures/mlp-lopt-oracle.ts.
+  mlpLoptAccumulate: oracleMlpLoptAccumulate,
+  mlpLoptApply: oracleMlpLoptApply,
+  nnAdamStep: oracleNnAdamStep,
 };
 
 // ---- comparing runs -------------------------------------------------------------------------------
@@ -534,6 +698,333 @@ function kernelSuite(title: string, getSubject: () => Backend, getOracle: () => 
           (b, x) => b.scaleByFactors(x.g, dims, x.fA, x.fB, x.g));
       }
     });
+
+    // ---- layer kernels ----------------------------------------------------------------------------
+
+    it('im2col and col2im: SAME and odd paddings, strides, kernel sizes, tiny and CIFAR-like shapes', () => {
+      const [s, o] = pair();
+      const rng = new Rng(15);
+      const geometries: ConvGeometry[] = [];
+      const add = (batch: number, height: number, width: number, channels: number, kernelSize: number, stride: number,
+        padTop: number, padLeft: number, padBottom: number, padRight: number): void => {
+        const outHeight = Math.max(0, Math.floor((height + padTop + padBottom - kernelSize) / stride) + 1);
+        const outWidth = Math.max(0, Math.floor((width + padLeft + padRight - kernelSize) / stride) + 1);
+        geometries.push({ batch, height, width, channels, kernelSize, stride, padTop, padLeft, outHeight, outWidth });
+      };
+      // TensorFlow SAME: out = ceil(in/stride), total = max((out − 1)·stride + k − in, 0), floor(total/2) before.
+      const same = (batch: number, height: number, width: number, channels: number, k: number, stride: number): void => {
+        const pads = (size: number): [number, number] => {
+          const total = Math.max((Math.ceil(size / stride) - 1) * stride + k - size, 0);
+          return [Math.floor(total / 2), total - Math.floor(total / 2)];
+        };
+        const [top, bottom] = pads(height);
+        const [left, right] = pads(width);
+        add(batch, height, width, channels, k, stride, top, left, bottom, right);
+      };
+      same(2, 32, 32, 3, 3, 2); // CIFAR conv 1: no padding before, one row and column after
+      same(1, 16, 16, 32, 3, 1); // CIFAR convs 2 and 3
+      same(1, 5, 4, 2, 3, 2);
+      same(3, 1, 1, 1, 3, 1);
+      same(1, 7, 3, 5, 5, 3);
+      same(2, 6, 6, 3, 2, 1);
+      same(1, 4, 4, 1, 1, 1);
+      same(0, 3, 3, 2, 3, 1);
+      same(1, 3, 3, 0, 3, 1);
+      add(1, 3, 4, 2, 3, 1, 2, 0, 2, 1); // whole kernel rows in the padding
+      add(1, 2, 2, 3, 3, 1, 0, 0, 0, 0); // kernel larger than the image: no output
+      for (let i = 0; i < 6; i++) {
+        const k = 1 + rng.int(4);
+        add(1 + rng.int(2), 1 + rng.int(9), 1 + rng.int(9), rng.pick([1, 2, 3, 5, 17]), k, 1 + rng.int(3),
+          rng.int(k), rng.int(k), rng.int(k), rng.int(k));
+      }
+      for (const g of geometries) {
+        const what = `${JSON.stringify(g)}`;
+        const xLength = g.batch * g.height * g.width * g.channels;
+        const colsLength = g.batch * g.outHeight * g.outWidth * g.kernelSize ** 2 * g.channels;
+        agree(s, o, tol, `im2col ${what}`, { x: rng.f32(xLength), cols: rng.f32(colsLength) }, (b, v) => b.im2col(v.x, g, v.cols));
+        const cols = rng.f32(colsLength);
+        // Each dx element is a float sum of at most kernelSize² entries: relative to their Σ|entry|.
+        const magnitude = new Float32Array(xLength);
+        float64Oracle.col2im(cols.map(Math.abs), g, magnitude);
+        const bound = Float64Array.from(magnitude, (v) => 1e-6 * v + 1e-30);
+        agree(s, o, tol, `col2im ${what}`, { cols, dx: rng.f32(xLength) }, (b, v) => b.col2im(v.cols, g, v.dx), { dx: bound });
+      }
+    });
+
+    it('conv2d forward, input and filter gradients: Winograd (3x3 stride 1) and im2col geometries, odd sizes', () => {
+      const [s, o] = pair();
+      const rng = new Rng(21);
+      const cases: [ConvGeometry, number][] = [];
+      const add = (batch: number, height: number, width: number, channels: number, outChannels: number, kernelSize: number,
+        stride: number, padTop: number, padLeft: number, padBottom: number, padRight: number): void => {
+        const outHeight = Math.max(0, Math.floor((height + padTop + padBottom - kernelSize) / stride) + 1);
+        const outWidth = Math.max(0, Math.floor((width + padLeft + padRight - kernelSize) / stride) + 1);
+        cases.push([{ batch, height, width, channels, kernelSize, stride, padTop, padLeft, outHeight, outWidth }, outChannels]);
+      };
+      // 3x3 stride 1 (native: Winograd): SAME, odd sizes (partial 2x2 tiles), channels across the padding
+      // to 16, valid (no padding), full (padding 2), uneven padding, a CIFAR-like layer, empty edges.
+      add(2, 5, 7, 3, 5, 3, 1, 1, 1, 1, 1);
+      add(1, 16, 16, 32, 64, 3, 1, 1, 1, 1, 1);
+      add(3, 8, 8, 17, 33, 3, 1, 1, 1, 1, 1);
+      add(1, 6, 9, 4, 2, 3, 1, 0, 0, 0, 0);
+      add(1, 4, 3, 2, 3, 3, 1, 2, 2, 2, 2);
+      add(2, 5, 6, 3, 4, 3, 1, 2, 0, 1, 2);
+      add(1, 1, 1, 1, 1, 3, 1, 1, 1, 1, 1);
+      add(2, 3, 3, 16, 16, 3, 1, 1, 1, 1, 1);
+      add(0, 4, 4, 2, 3, 3, 1, 1, 1, 1, 1);
+      add(1, 4, 4, 0, 3, 3, 1, 1, 1, 1, 1);
+      add(1, 4, 4, 2, 0, 3, 1, 1, 1, 1, 1);
+      // Everything else (native: im2col + gemm by chunks of images): strided (CIFAR conv 1), other kernels,
+      // padding wider than the Winograd path takes, enough images for several chunks.
+      add(2, 32, 32, 3, 8, 3, 2, 0, 0, 1, 1);
+      add(3, 7, 5, 2, 3, 3, 2, 1, 1, 1, 1);
+      add(1, 7, 3, 5, 2, 5, 3, 2, 2, 2, 2);
+      add(2, 6, 6, 3, 4, 2, 1, 0, 0, 1, 1);
+      add(1, 4, 4, 3, 2, 1, 1, 0, 0, 0, 0);
+      add(1, 3, 4, 2, 2, 3, 1, 3, 0, 3, 1);
+      add(70, 8, 8, 2, 3, 3, 2, 0, 0, 1, 1);
+      add(0, 4, 4, 2, 3, 3, 2, 0, 0, 1, 1);
+      add(1, 4, 4, 0, 3, 3, 2, 0, 0, 1, 1);
+      for (let i = 0; i < 4; i++) {
+        const k = 1 + rng.int(4);
+        add(1 + rng.int(2), 1 + rng.int(9), 1 + rng.int(9), rng.pick([1, 2, 3, 5, 17]), rng.pick([1, 2, 3, 7, 20]), k, 1 + rng.int(3),
+          rng.int(k), rng.int(k), rng.int(k), rng.int(k));
+      }
+      for (const [g, co] of cases) {
+        const what = `${JSON.stringify(g)} outChannels=${co}`;
+        const xLength = g.batch * g.height * g.width * g.channels;
+        const yLength = g.batch * g.outHeight * g.outWidth * co;
+        const wLength = g.kernelSize ** 2 * g.channels * co;
+        const x = rng.f32(xLength);
+        const w = rng.f32(wLength);
+        const bias = rng.f32(co);
+        const dy = rng.f32(yLength);
+        const scratch = (b: Backend): Float32Array => new Float32Array(b.conv2dWorkspaceSize(g, co)).fill(NaN);
+        // Per element: 2e-7·(4 + sqrt(terms)) times the largest Σ|term| among its neighbours (native errors
+        // measured at most a few % of this). Winograd computes 2x2 outputs of one channel together, and the
+        // kernel gradient's 3x3 taps of one channel pair together: an element's error follows the
+        // magnitudes of its tile, not only its own terms.
+        const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
+        const bound = (magnitude: Float32Array, shape: number[], spatial: number, terms: number): Float64Array => {
+          const [d0, h, wd, c] = shape;
+          return Float64Array.from(magnitude, (_, i) => {
+            const [b, r, q, ch] = unflatten(i, shape);
+            let peak = 0;
+            for (let dr = -spatial; dr <= spatial; dr++)
+              for (let dq = -spatial; dq <= spatial; dq++) {
+                const rr = r + dr;
+                const qq = q + dq;
+                if (rr >= 0 && rr < h && qq >= 0 && qq < wd) peak = Math.max(peak, magnitude[flatten([b, rr, qq, ch], [d0, h, wd, c])]);
+              }
+            return 2e-7 * (4 + Math.sqrt(terms)) * peak + 1e-30;
+          });
+        };
+        const yMagnitude = new Float32Array(yLength);
+        float64Oracle.conv2dForward(abs(x), abs(w), abs(bias), g, co, yMagnitude, new Float32Array(0));
+        agree(s, o, tol, `conv2dForward ${what}`, { x, w, bias, y: rng.f32(yLength) },
+          (b, v) => b.conv2dForward(v.x, v.w, v.bias, g, co, v.y, scratch(b)),
+          { y: bound(yMagnitude, [g.batch, g.outHeight, g.outWidth, co], 1, g.kernelSize ** 2 * g.channels) });
+        const dxMagnitude = new Float32Array(xLength);
+        float64Oracle.conv2dBackwardInput(abs(dy), abs(w), g, co, dxMagnitude, new Float32Array(0));
+        agree(s, o, tol, `conv2dBackwardInput ${what}`, { dy, w, dx: rng.f32(xLength) },
+          (b, v) => b.conv2dBackwardInput(v.dy, v.w, g, co, v.dx, scratch(b)),
+          { dx: bound(dxMagnitude, [g.batch, g.height, g.width, g.channels], 1, g.kernelSize ** 2 * co) });
+        const dwMagnitude = new Float32Array(wLength);
+        float64Oracle.conv2dBackwardFilter(abs(x), abs(dy), g, co, dwMagnitude, new Float32Array(0));
+        agree(s, o, tol, `conv2dBackwardFilter ${what}`, { x, dy, dw: rng.f32(wLength) },
+          (b, v) => b.conv2dBackwardFilter(v.x, v.dy, g, co, v.dw, scratch(b)),
+          { dw: bound(dwMagnitude, [1, g.kernelSize, g.kernelSize, g.channels * co], g.kernelSize, g.batch * g.outHeight * g.outWidth) });
+      }
+    });
+
+    it('spatialMean and spatialMeanBackward over odd shapes', () => {
+      const [s, o] = pair();
+      const rng = new Rng(16);
+      const shapes: [number, number, number][] = [[1, 1, 1], [2, 64, 10], [3, 7, 67], [1, 256, 300], [0, 4, 3], [2, 5, 0], [16, 64, 64]];
+      for (let i = 0; i < 4; i++) shapes.push([1 + rng.int(3), rng.pick(DIMS), rng.pick(DIMS)]);
+      for (const [batch, positions, channels] of shapes) {
+        const what = `[${batch}, ${positions}, ${channels}]`;
+        agree(s, o, tol, `spatialMean ${what}`, { x: rng.f32(batch * positions * channels, -5, 5), out: rng.f32(batch * channels) },
+          (b, v) => b.spatialMean(v.x, batch, positions, channels, v.out));
+        agree(s, o, tol, `spatialMeanBackward ${what}`, { dy: rng.f32(batch * channels), dx: rng.f32(batch * positions * channels) },
+          (b, v) => b.spatialMeanBackward(v.dy, batch, positions, channels, v.dx));
+      }
+    });
+
+    it('sigmoid and tanh over every length, wide ranges and extremes, in place', () => {
+      const [s, o] = pair();
+      const rng = new Rng(17);
+      const extremes = [0, -0, 1e-30, -1e-30, 1e-4, -1e-4, 0.3, 0.55, 0.625, -0.625, 0.62500006, 5, 9.01, 15, -15, 20,
+        44, 87, -87, 87.5, -87.5, 88, 88.5, 89, -89, -103, -104, 200, -200, Infinity, -Infinity, NaN];
+      const inputs = LENGTHS.map((n) => rng.f32(n, -12, 12));
+      inputs.push(Float32Array.from(extremes), rng.f32(4099, -100, 100), rng.f32(1000, -1, 1));
+      for (const x of inputs) {
+        const n = x.length;
+        agree(s, o, tol, `sigmoid n=${n}`, { x, y: rng.f32(n) }, (b, v) => b.sigmoid(v.x, v.y));
+        agree(s, o, tol, `sigmoid in place n=${n}`, { x }, (b, v) => b.sigmoid(v.x, v.x));
+        agree(s, o, tol, `tanh n=${n}`, { x, y: rng.f32(n) }, (b, v) => b.tanh(v.x, v.y));
+        agree(s, o, tol, `tanh in place n=${n}`, { x }, (b, v) => b.tanh(v.x, v.x));
+      }
+    });
+
+    it('sigmoidMse over every length, with and without dlogits, in place', () => {
+      const [s, o] = pair();
+      const rng = new Rng(18);
+      // The loss sums float residuals (native) in double: held to the elementwise tolerance.
+      const loss: Tolerance = { ...tol, valueRtol: Math.min(tol.valueRtol, 1e-5) };
+      for (const n of LENGTHS) {
+        const logits = rng.f32(n, -8, 8);
+        if (n > 10) [logits[3], logits[7]] = [40, -40];
+        const target = rng.positive(n, 0, 1);
+        agree(s, o, loss, `sigmoidMse n=${n}`, { logits, target, dlogits: rng.f32(n) },
+          (b, v) => b.sigmoidMse(v.logits, v.target, v.dlogits));
+        agree(s, o, loss, `sigmoidMse no dlogits n=${n}`, { logits, target }, (b, v) => b.sigmoidMse(v.logits, v.target, null));
+        agree(s, o, loss, `sigmoidMse in place n=${n}`, { logits, target }, (b, v) => b.sigmoidMse(v.logits, v.target, v.logits));
+      }
+    });
+
+    it('gatherRows and scatterAddRows with repeated indices', () => {
+      const [s, o] = pair();
+      const rng = new Rng(19);
+      const tableRows = 9;
+      for (const rowLength of [0, 1, 3, 17, 64, 67]) {
+        for (const count of [0, 1, 5, 40]) {
+          const indices = Int32Array.from({ length: count }, () => rng.int(tableRows));
+          const what = `rowLength=${rowLength} count=${count}`;
+          agree(s, o, tol, `gatherRows ${what}`, { table: rng.f32(tableRows * rowLength), out: rng.f32(count * rowLength) },
+            (b, v) => b.gatherRows(v.table, rowLength, indices, v.out));
+          const src = rng.f32(count * rowLength);
+          const table = rng.f32(tableRows * rowLength);
+          // Repeated rows are float sums: relative to Σ|terms|.
+          const bound = Float64Array.from(table, (v) => Math.abs(v));
+          for (let i = 0; i < count * rowLength; i++) bound[indices[Math.floor(i / rowLength)] * rowLength + (i % rowLength)] += Math.abs(src[i]);
+          for (let i = 0; i < bound.length; i++) bound[i] = 1e-6 * bound[i] + 1e-30;
+          agree(s, o, tol, `scatterAddRows ${what}`, { src, table }, (b, v) => b.scatterAddRows(v.src, rowLength, indices, v.table), { table: bound });
+        }
+      }
+    });
+
+    it('swapLeadingAxes over odd shapes', () => {
+      const [s, o] = pair();
+      const rng = new Rng(20);
+      const shapes: [number, number, number][] = [[1, 1, 1], [2, 3, 4], [32, 16, 64], [3, 0, 2], [7, 5, 1], [5, 7, 67], [4, 3, 0]];
+      for (const [d0, d1, inner] of shapes) {
+        agree(s, o, tol, `swapLeadingAxes [${d0}, ${d1}, ${inner}]`, { x: rng.f32(d0 * d1 * inner), out: rng.f32(d0 * d1 * inner) },
+          (b, v) => b.swapLeadingAxes(v.x, d0, d1, inner, v.out));
+      }
+    });
+
+    it('lstmCellForward and lstmCellBackward: odd rows and widths, c in place', () => {
+      const [s, o] = pair();
+      const rng = new Rng(21);
+      const shapes: [number, number][] = [[1, 1], [1, 2], [3, 5], [2, 16], [7, 17], [4, 67], [32, 128], [0, 3]];
+      for (const [rows, hidden] of shapes) {
+        const n = rows * hidden;
+        const what = `rows=${rows} hidden=${hidden}`;
+        const gates = rng.f32(4 * n, -4, 4);
+        const cPrev = rng.f32(n, -3, 3);
+        agree(s, o, tol, `lstmCellForward ${what}`, { gates, cPrev, c: rng.f32(n), h: rng.f32(n), tanhC: rng.f32(n) },
+          (b, v) => b.lstmCellForward(v.gates, v.cPrev, rows, hidden, v.c, v.h, v.tanhC));
+        agree(s, o, tol, `lstmCellForward c in place ${what}`, { gates, c: cPrev, h: rng.f32(n), tanhC: rng.f32(n) },
+          (b, v) => b.lstmCellForward(v.gates, v.c, rows, hidden, v.c, v.h, v.tanhC));
+        // Backward from the saved values of a real forward step.
+        const act = gates.slice();
+        const tanhC = new Float32Array(n);
+        float64Oracle.lstmCellForward(act, cPrev, rows, hidden, new Float32Array(n), new Float32Array(n), tanhC);
+        agree(s, o, tol, `lstmCellBackward ${what}`,
+          { act, cPrev, tanhC, dh: rng.f32(n), dc: rng.f32(n), dGates: rng.f32(4 * n) },
+          (b, v) => b.lstmCellBackward(v.act, v.cPrev, v.tanhC, v.dh, v.dc, rows, hidden, v.dGates));
+      }
+    });
+
+    it('mlpLoptAccumulate and mlpLoptApply: feature layouts, factored 5-D views, both MLP paths, extra outputs', () => {
+      const [s, o] = pair();
+      const rng = new Rng(31);
+      // Outside the bitwise rule: small_fc_lopt's register path fuses multiply-adds (FMA) on AVX2/AVX-512,
+      // so the baseline path agrees with it to rounding.
+      const mine: Tolerance = tol.exact && s.info().simd === 'scalar' ? { rtol: 1e-5, atolScale: 1e-6, valueRtol: 1e-5 } : tol;
+      // [nm, nr, na, logAbsP, m·rsqrt(v), m·factors]: small_fc_lopt, fc_lopt, rnn_fc_lopt, union, broadcast pairings.
+      const layouts: [number, number, number, boolean, boolean, boolean][] = [
+        [3, 1, 3, false, true, true], [6, 0, 0, false, false, false], [5, 5, 0, true, true, false], [2, 2, 2, false, true, true],
+        [1, 3, 0, false, true, false], [3, 0, 1, false, false, true], [0, 0, 0, false, false, false], [0, 2, 3, true, false, false],
+      ];
+      // Factored views [pre, na, mid, nb, post] with rowIsA, or null for an unfactored tensor of n elements.
+      const views: [FactoredDims | null, boolean, number][] = [
+        [null, false, 1], [null, false, 37], [[1, 7, 1, 5, 1], true, 35], [[1, 5, 1, 7, 1], false, 35], [[1, 9, 1, 40, 1], true, 360],
+        [[2, 3, 1, 4, 3], true, 72], [[1, 4, 3, 4, 1], false, 48], [[3, 4, 1, 6, 1], true, 72], [[1, 33, 1, 10, 1], true, 330],
+        [[2, 16, 1, 32, 1], true, 1024],
+      ];
+      let count = 0;
+      for (const [nm, nr, na, logAbsP, mTimesRsqrtV, mTimesFactors] of layouts) {
+        for (const [dims, rowIsA, n] of views) {
+          if (dims && na === 0) continue;
+          if (count++ % 2 === 1 && n > 100) continue; // keep the suite quick: every layout meets small and large views
+          const factored = dims !== null;
+          const [pre, va, mid, vb, post] = dims ?? [0, 0, 0, 0, 0];
+          const sizeA = pre * mid * vb * post;
+          const sizeB = pre * va * mid * post;
+          const perElement = nm + nr + (factored ? 0 : na);
+          const acc = new Float32Array(perElement * n);
+          acc.set(rng.f32(nm * n, -0.5, 0.5));
+          acc.set(rng.positive((perElement - nm) * n, 0, 0.3), nm * n);
+          const decays = Float32Array.from({ length: nm + nr + na }, () => rng.uniform(0.1, 0.999));
+          const stats = factored ? rng.positive(2 * na * (sizeA + sizeB), 1e-4, 0.5) : new Float32Array(0);
+          const tensor = (x: Record<string, Float32Array>): MlpLoptTensor => ({
+            p: x.p, g: x.g, nm, nr, na, acc: x.acc, decays, logAbsP, mTimesRsqrtV, mTimesFactors,
+            factored: factored ? { dims: dims!, rowIsA, stats: x.stats } : null,
+          });
+          const F = mlpLoptFeatureCount({ nm, nr, na, logAbsP, mTimesRsqrtV, mTimesFactors });
+          const what = `[${nm}, ${nr}, ${na}${logAbsP ? ', log|p|' : ''}${mTimesRsqrtV ? ', m·r' : ''}${mTimesFactors ? ', m·f' : ''}] ${dims ? `[${dims}] rowIsA=${rowIsA}` : `n=${n}`}`;
+          const p = rng.f32(n, -1e-3, 1e-3);
+          const g = rng.f32(n, -1, 1);
+          agree(s, o, { ...mine, valueRtol: mine.exact ? 0 : 1e-5 }, `mlpLoptAccumulate ${what}`,
+            { p, g, acc, stats, moments: new Float32Array(2 * F) },
+            (b, x) => {
+              const moments = new Float64Array(2 * F);
+              b.mlpLoptAccumulate(tensor(x), moments);
+              x.moments.set(moments);
+            });
+          // Apply on accumulators as one accumulate pass leaves them (factors included); p in [−1, 1] as for
+          // the other optimizer steps (the MLP's float32 sums cancel: compare p, not the step alone).
+          const after = { p: rng.f32(n, -1, 1), g, acc: acc.slice(), stats: stats.slice() };
+          float64Oracle.mlpLoptAccumulate(tensor(after), new Float64Array(F));
+          for (const [widths, path] of [[[F + 3, 4, 4, 2], 'elementwise'], [[F + 3, 4, 4, 2], 'gemm'], [[F + 3, 6, 5], 'elementwise'], [[F + 3, 3], 'gemm']] as const) {
+            let total = 0;
+            for (let l = 0; l + 1 < widths.length; l++) total += widths[l] * widths[l + 1] + widths[l + 1];
+            const net: MlpLoptNet = {
+              sizes: Int32Array.from(widths), params: rng.f32(total, -0.6, 0.6), scales: rng.positive(F, 0.2, 3),
+              inputs: rng.f32(3, -1, 1), expMult: 0.1, stepMult: 0.01, path,
+            };
+            const extras = widths[widths.length - 1] - 2;
+            agree(s, o, mine, `mlpLoptApply ${what} sizes [${widths}] ${path}`,
+              { p: after.p, g, acc: after.acc, stats: after.stats, extra: new Float32Array(3) },
+              (b, x) => {
+                const sums = new Float64Array(3);
+                b.mlpLoptApply(tensor(x), net, extras > 0 ? sums : null);
+                x.extra.set(sums);
+              });
+          }
+        }
+      }
+    });
+
+    it('nnAdamStep over every length, with gradients beyond the ±1000 clip', () => {
+      const [s, o] = pair();
+      const rng = new Rng(32);
+      for (const n of LENGTHS) {
+        const g = rng.f32(n, -2, 2);
+        if (n > 3) g[3] = 5000;
+        if (n > 4) g[4] = -3000;
+        const [lr, beta1, beta2, eps] = [rng.uniform(1e-4, 1e-2), rng.uniform(0.5, 0.99), rng.uniform(0.9, 0.9999), rng.pick([1e-8, 0.3])];
+        agree(s, o, { ...tol, valueRtol: tol.exact ? 0 : 1e-5 }, `nnAdamStep n=${n}`,
+          { p: rng.f32(n), m: rng.f32(n, -0.1, 0.1), v: rng.positive(n, 0, 0.01), g, stats: new Float32Array(9) },
+          (b, x) => {
+            const stats = new Float64Array(9);
+            b.nnAdamStep(x.p, x.m, x.v, x.g, lr, beta1, beta2, eps, stats);
+            x.stats.set(stats);
+          });
+      }
+    });
   });
 }
 
@@ -714,5 +1205,210 @@ describe('native backend only: argument checks, threads', () => {
     } finally {
       setNativeBlasThreads(1);
     }
+  });
+});
+
+describe('native backend only: layer kernels', () => {
+  const f = (n: number): Float32Array => new Float32Array(n);
+  // x has 2·4·4·3 = 96 elements, cols 2·4·4 rows of 3·3·3 = 864.
+  const geometry: ConvGeometry = { batch: 2, height: 4, width: 4, channels: 3, kernelSize: 3, stride: 1, padTop: 1, padLeft: 1, outHeight: 4, outWidth: 4 };
+
+  it('conv2d kernels: check every buffer, the geometry, the workspace size and overlaps', () => {
+    const b = native();
+    // Two output channels: x 96, w 3·3·3·2 = 54, bias 2, y 2·4·4·2 = 64.
+    const ws = b.conv2dWorkspaceSize(geometry, 2);
+    assert.ok(Number.isInteger(ws) && ws > 0, `workspace ${ws}`);
+    const strided = { ...geometry, stride: 2, outHeight: 2, outWidth: 2, padTop: 0, padLeft: 0 };
+    assert.ok(b.conv2dWorkspaceSize(strided, 2) >= 2 * 2 * 2 * 27, 'im2col path: one chunk of columns');
+    b.conv2dForward(f(96), f(54), f(2), geometry, 2, f(64), f(ws));
+    b.conv2dBackwardInput(f(64), f(54), geometry, 2, f(96), f(ws));
+    b.conv2dBackwardFilter(f(96), f(64), geometry, 2, f(54), f(ws));
+    assert.throws(() => b.conv2dForward(f(95), f(54), f(2), geometry, 2, f(64), f(ws)), RangeError);
+    assert.throws(() => b.conv2dForward(f(96), f(53), f(2), geometry, 2, f(64), f(ws)), RangeError);
+    assert.throws(() => b.conv2dForward(f(96), f(54), f(1), geometry, 2, f(64), f(ws)), RangeError);
+    assert.throws(() => b.conv2dForward(f(96), f(54), f(2), geometry, 2, f(63), f(ws)), RangeError);
+    assert.throws(() => b.conv2dForward(f(96), f(54), f(2), geometry, 2, f(64), f(ws - 1)), /workspace/);
+    assert.throws(() => b.conv2dBackwardInput(f(63), f(54), geometry, 2, f(96), f(ws)), RangeError);
+    assert.throws(() => b.conv2dBackwardInput(f(64), f(54), geometry, 2, f(95), f(ws)), RangeError);
+    assert.throws(() => b.conv2dBackwardInput(f(64), f(54), geometry, 2, f(96), f(ws - 1)), /workspace/);
+    assert.throws(() => b.conv2dBackwardFilter(f(96), f(63), geometry, 2, f(54), f(ws)), RangeError);
+    assert.throws(() => b.conv2dBackwardFilter(f(96), f(64), geometry, 2, f(53), f(ws)), RangeError);
+    assert.throws(() => b.conv2dBackwardFilter(f(96), f(64), geometry, 2, f(54), f(ws - 1)), /workspace/);
+    assert.throws(() => b.conv2dWorkspaceSize({ ...geometry, kernelSize: 0 }, 2), RangeError);
+    assert.throws(() => b.conv2dWorkspaceSize({ ...geometry, stride: 0 }, 2), RangeError);
+    assert.throws(() => b.conv2dWorkspaceSize({ ...geometry, padTop: -1 }, 2), RangeError);
+    assert.throws(() => b.conv2dWorkspaceSize({ ...geometry, outWidth: 2.5 }, 2), RangeError);
+    assert.throws(() => b.conv2dWorkspaceSize(geometry, -2), RangeError);
+    assert.throws(() => b.conv2dForward([1, 2] as unknown as Float32Array, f(54), f(2), geometry, 2, f(64), f(ws)), TypeError);
+    // Outputs and the workspace overlap nothing else.
+    const buffer = f(96 + 64 + ws + 64);
+    const x = buffer.subarray(0, 96);
+    assert.throws(() => b.conv2dForward(x, f(54), f(2), geometry, 2, buffer.subarray(90, 154), f(ws)), RangeError);
+    assert.throws(() => b.conv2dForward(x, f(54), f(2), geometry, 2, f(64), buffer.subarray(95, 95 + ws)), RangeError);
+    assert.throws(() => b.conv2dBackwardInput(buffer.subarray(0, 64), f(54), geometry, 2, buffer.subarray(60, 156), f(ws)), RangeError);
+    assert.throws(() => b.conv2dBackwardFilter(x, f(64), geometry, 2, buffer.subarray(90, 144), f(ws)), RangeError);
+    assert.throws(() => b.conv2dBackwardFilter(x, f(64), geometry, 2, f(54), x), RangeError);
+  });
+
+  it('rejects buffers that are too short and bad sizes', () => {
+    const b = native();
+    assert.throws(() => b.im2col(f(95), geometry, f(864)), RangeError);
+    assert.throws(() => b.im2col(f(96), geometry, f(863)), RangeError);
+    assert.throws(() => b.col2im(f(863), geometry, f(96)), RangeError);
+    assert.throws(() => b.col2im(f(864), geometry, f(95)), RangeError);
+    assert.throws(() => b.im2col(f(96), { ...geometry, kernelSize: 0 }, f(864)), RangeError);
+    assert.throws(() => b.im2col(f(96), { ...geometry, stride: 0 }, f(864)), RangeError);
+    assert.throws(() => b.im2col(f(96), { ...geometry, padTop: -1 }, f(864)), RangeError);
+    assert.throws(() => b.col2im(f(864), { ...geometry, outWidth: 2.5 }, f(96)), RangeError);
+    assert.throws(() => b.spatialMean(f(23), 2, 4, 3, f(6)), RangeError);
+    assert.throws(() => b.spatialMean(f(24), 2, 4, 3, f(5)), RangeError);
+    assert.throws(() => b.spatialMeanBackward(f(5), 2, 4, 3, f(24)), RangeError);
+    assert.throws(() => b.spatialMeanBackward(f(6), 2, 4, 3, f(23)), RangeError);
+    assert.throws(() => b.sigmoid(f(4), f(3)), RangeError);
+    assert.throws(() => b.tanh(f(4), f(3)), RangeError);
+    assert.throws(() => b.sigmoidMse(f(4), f(3), null), RangeError);
+    assert.throws(() => b.sigmoidMse(f(4), f(4), f(3)), RangeError);
+    assert.throws(() => b.gatherRows(f(12), 4, Int32Array.of(0, 2), f(7)), RangeError);
+    assert.throws(() => b.scatterAddRows(f(7), 4, Int32Array.of(0, 2), f(12)), RangeError);
+    assert.throws(() => b.swapLeadingAxes(f(23), 2, 3, 4, f(24)), RangeError);
+    assert.throws(() => b.swapLeadingAxes(f(24), 2, 3, 4, f(23)), RangeError);
+    assert.throws(() => b.lstmCellForward(f(23), f(6), 2, 3, f(6), f(6), f(6)), RangeError);
+    assert.throws(() => b.lstmCellForward(f(24), f(6), 2, 3, f(6), f(5), f(6)), RangeError);
+    assert.throws(() => b.lstmCellForward(f(24), f(6), 2, 3, f(6), f(6), f(5)), RangeError);
+    assert.throws(() => b.lstmCellBackward(f(24), f(6), f(6), f(6), f(5), 2, 3, f(24)), RangeError);
+    assert.throws(() => b.lstmCellBackward(f(24), f(6), f(6), f(6), f(6), 2, 3, f(23)), RangeError);
+    assert.throws(() => b.lstmCellBackward(f(24), f(5), f(6), f(6), f(6), 2, 3, f(24)), RangeError);
+  });
+
+  it('rejects indices outside the table and wrong array types', () => {
+    const b = native();
+    assert.throws(() => b.gatherRows(f(12), 4, Int32Array.of(3), f(4)), RangeError);
+    assert.throws(() => b.gatherRows(f(12), 4, Int32Array.of(-1), f(4)), RangeError);
+    assert.throws(() => b.scatterAddRows(f(4), 4, Int32Array.of(3), f(12)), RangeError);
+    assert.throws(() => b.scatterAddRows(f(4), 4, Int32Array.of(-2), f(12)), RangeError);
+    assert.throws(() => b.gatherRows(f(12), 4, Float32Array.of(0) as unknown as Int32Array, f(4)), TypeError);
+    assert.throws(() => b.sigmoid(new Float64Array(2) as unknown as Float32Array, f(2)), TypeError);
+    assert.throws(() => b.im2col([1, 2] as unknown as Float32Array, geometry, f(864)), TypeError);
+    assert.throws(() => (b.lstmCellForward as (...args: unknown[]) => void)(f(24), f(6), 2, 3, f(6)), TypeError);
+  });
+
+  it('rejects overlapping buffers except the in-place calls the interface allows', () => {
+    const b = native();
+    const buffer = f(256);
+    const x = buffer.subarray(0, 32);
+    const shifted = buffer.subarray(1, 33);
+    const tiny: ConvGeometry = { batch: 1, height: 2, width: 2, channels: 2, kernelSize: 1, stride: 1, padTop: 0, padLeft: 0, outHeight: 2, outWidth: 2 };
+    assert.throws(() => b.im2col(buffer.subarray(0, 8), tiny, buffer.subarray(4, 12)), RangeError);
+    assert.throws(() => b.col2im(buffer.subarray(0, 8), tiny, buffer.subarray(4, 12)), RangeError);
+    assert.throws(() => b.sigmoid(x, shifted), RangeError);
+    assert.throws(() => b.tanh(x, shifted), RangeError);
+    assert.throws(() => b.sigmoidMse(x, f(32), shifted), RangeError);
+    const target = buffer.subarray(64, 96);
+    assert.throws(() => b.sigmoidMse(x, target, target), RangeError);
+    assert.throws(() => b.swapLeadingAxes(x, 2, 4, 4, x), RangeError);
+    assert.throws(() => b.spatialMean(x, 2, 4, 4, x.subarray(0, 8)), RangeError);
+    assert.throws(() => b.scatterAddRows(x.subarray(0, 8), 8, Int32Array.of(0), x), RangeError);
+    const gates = buffer.subarray(128, 152);
+    const cPrev = buffer.subarray(160, 166);
+    assert.throws(() => b.lstmCellForward(gates, cPrev, 2, 3, f(6), cPrev, f(6)), RangeError);
+    assert.throws(() => b.lstmCellForward(gates, cPrev, 2, 3, gates.subarray(0, 6), f(6), f(6)), RangeError);
+    assert.throws(() => b.lstmCellBackward(gates, f(6), f(6), f(6), f(6), 2, 3, gates), RangeError);
+    assert.throws(() => b.lstmCellBackward(gates, f(6), f(6), cPrev, cPrev, 2, 3, f(24)), RangeError);
+    // Allowed: the very same array.
+    b.sigmoid(x, x);
+    b.tanh(x, x);
+    b.sigmoidMse(x, f(32), x);
+    b.lstmCellForward(gates, cPrev, 2, 3, cPrev, f(6), f(6));
+  });
+
+  it('sigmoid and tanh stay within a few ulp of float64 over the whole float range', () => {
+    const b = native();
+    const n = 400_001;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = -100 + (200 * i) / (n - 1);
+    const extra = [1e-30, -1e-30, 1e-7, -1e-7, 1e-3, -1e-3, 0.625, -0.625, 0.6250001, -0.6250001];
+    const all = Float32Array.from([...x, ...extra]);
+    const sig = f(all.length);
+    const th = f(all.length);
+    b.sigmoid(all, sig);
+    b.tanh(all, th);
+    const ulpsOff = (actual: number, expected: number): number => {
+      const e = Math.fround(expected);
+      if (e === 0) return actual === 0 ? 0 : Infinity;
+      const ulp = 2 ** (Math.floor(Math.log2(Math.abs(e))) - 23);
+      return Math.abs(actual - expected) / ulp;
+    };
+    let worstSigmoid = 0;
+    let worstTanh = 0;
+    for (let i = 0; i < all.length; i++) {
+      const v = all[i];
+      const exact = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+      // Below −87 the native exp flushes to zero (the float result would be near or below 1e-38).
+      if (v >= -87) worstSigmoid = Math.max(worstSigmoid, ulpsOff(sig[i], exact));
+      else assert.ok(sig[i] >= 0 && sig[i] < 2e-38, `sigmoid(${v}) = ${sig[i]}`);
+      worstTanh = Math.max(worstTanh, ulpsOff(th[i], Math.tanh(v)));
+    }
+    assert.ok(worstSigmoid <= 4, `sigmoid: ${worstSigmoid} ulp`);
+    assert.ok(worstTanh <= 4, `tanh: ${worstTanh} ulp`);
+  });
+});
+
+describe('native backend only: learned-optimizer kernels reject bad arguments', () => {
+  const f = (n: number): Float32Array => new Float32Array(n);
+  const tensor = (over: Partial<MlpLoptTensor> = {}): MlpLoptTensor => ({
+    p: f(12), g: f(12), nm: 1, nr: 1, na: 1, acc: f(24), decays: f(3), logAbsP: false, mTimesRsqrtV: true, mTimesFactors: true,
+    factored: { dims: [1, 3, 1, 4, 1], rowIsA: true, stats: f(2 * (4 + 3)) }, ...over,
+  });
+  const F = 2 + 1 + 1 + 1 + 1 + 5 + 1;
+  const net = (over: Partial<MlpLoptNet> = {}): MlpLoptNet => ({
+    sizes: Int32Array.of(F + 2, 3, 2), params: f((F + 2) * 3 + 3 + 3 * 2 + 2), scales: f(F), inputs: f(2),
+    expMult: 0.001, stepMult: 0.001, path: 'elementwise', ...over,
+  });
+
+  it('accepts well-formed calls', () => {
+    const b = native();
+    b.mlpLoptAccumulate(tensor(), new Float64Array(2 * F));
+    b.mlpLoptAccumulate(tensor(), new Float64Array(F));
+    b.mlpLoptApply(tensor(), net(), null);
+    b.mlpLoptApply(tensor(), net({ path: 'gemm' }), null);
+    b.nnAdamStep(f(5), f(5), f(5), f(5), 1e-3, 0.9, 0.999, 1e-8, new Float64Array(9));
+  });
+
+  it('rejects wrong lengths, shapes, pairings and types', () => {
+    const b = native();
+    const cases: [() => void, RegExp][] = [
+      [() => b.mlpLoptAccumulate(tensor({ acc: f(23) }), new Float64Array(2 * F)), /acc has 23 elements, expected 24/],
+      [() => b.mlpLoptAccumulate(tensor({ g: f(11) }), new Float64Array(2 * F)), /g has 11 elements, expected 12/],
+      [() => b.mlpLoptAccumulate(tensor({ decays: f(2) }), new Float64Array(2 * F)), /decays has 2 elements, expected 3/],
+      [() => b.mlpLoptAccumulate(tensor(), new Float64Array(F - 1)), /moments has/],
+      [() => b.mlpLoptAccumulate(tensor({ factored: { dims: [1, 3, 1, 5, 1], rowIsA: true, stats: f(16) } }), new Float64Array(2 * F)), /hold 15 elements, p has 12/],
+      [() => b.mlpLoptAccumulate(tensor({ factored: { dims: [1, 3, 1, 4, 1], rowIsA: true, stats: f(13) } }), new Float64Array(2 * F)), /stats has 13 elements, expected 14/],
+      [() => b.mlpLoptAccumulate(tensor({ nm: 2, nr: 3, acc: f(60), decays: f(6) }), new Float64Array(64)), /counts must be equal or 1/],
+      [() => b.mlpLoptAccumulate(tensor({ na: 0, decays: f(2), mTimesFactors: false }), new Float64Array(2 * F)), /factored tensor needs AdaFactor decays/],
+      [() => b.mlpLoptApply(tensor(), net({ sizes: Int32Array.of(F + 1, 3, 2) }), null), /takes 13 inputs, but there are 12 features and 2 per-tensor inputs/],
+      [() => b.mlpLoptApply(tensor(), net({ params: f(10) }), null), /params has 10 elements/],
+      [() => b.mlpLoptApply(tensor(), net({ scales: f(F + 1) }), null), /scales has 13 elements, expected 12/],
+      [() => b.mlpLoptApply(tensor(), net({ sizes: Int32Array.of(F + 2, 1), params: f(F + 3) }), null), /at least 2 outputs/],
+      [() => b.mlpLoptApply(tensor(), net({ sizes: Int32Array.of(F + 2, 0, 2) }), null), /sizes\[1\] = 0 is not a layer width/],
+      [() => b.mlpLoptApply(tensor(), net({ sizes: Int32Array.of(F + 2, 3, 4), params: f((F + 2) * 3 + 3 + 12 + 4) }), null), /extraSums has 0 elements, needs at least 2/],
+      [() => b.nnAdamStep(f(5), f(4), f(5), f(5), 1e-3, 0.9, 0.999, 1e-8, new Float64Array(9)), /m has 4 elements, expected 5/],
+      [() => b.nnAdamStep(f(5), f(5), f(5), f(5), 1e-3, 0.9, 0.999, 1e-8, new Float64Array(8)), /stats has 8 elements/],
+    ];
+    for (const [fn, pattern] of cases) assert.throws(fn, (e: Error) => e instanceof RangeError && pattern.test(e.message), String(pattern));
+    assert.throws(() => b.mlpLoptAccumulate(tensor(), new Float32Array(2 * F) as unknown as Float64Array), TypeError);
+    assert.throws(() => b.nnAdamStep(f(5), f(5), f(5), new Float64Array(5) as unknown as Float32Array, 1e-3, 0.9, 0.999, 1e-8, new Float64Array(9)), TypeError);
+  });
+
+  it('rejects outputs that overlap another argument', () => {
+    const b = native();
+    const buffer = f(64);
+    const cases: [() => void, RegExp][] = [
+      [() => b.mlpLoptAccumulate(tensor({ p: buffer.subarray(0, 12), acc: buffer.subarray(6, 30) }), new Float64Array(2 * F)), /acc and p must not overlap/],
+      [() => b.mlpLoptAccumulate(tensor({ g: buffer.subarray(0, 12), factored: { dims: [1, 3, 1, 4, 1], rowIsA: true, stats: buffer.subarray(4, 18) } }), new Float64Array(2 * F)), /stats and g must not overlap/],
+      [() => b.mlpLoptApply(tensor({ p: buffer.subarray(0, 12), g: buffer.subarray(0, 12) }), net(), null), /p and g must not overlap/],
+      [() => b.mlpLoptApply(tensor({ p: buffer.subarray(0, 12) }), net({ scales: buffer.subarray(10, 10 + F) }), null), /p and scales must not overlap/],
+      [() => b.nnAdamStep(buffer.subarray(0, 5), buffer.subarray(4, 9), f(5), f(5), 1e-3, 0.9, 0.999, 1e-8, new Float64Array(9)), /p and m must not overlap/],
+    ];
+    for (const [fn, pattern] of cases) assert.throws(fn, (e: Error) => e instanceof RangeError && pattern.test(e.message), String(pattern));
   });
 });

@@ -1,0 +1,122 @@
+// Benchmark of the learned optimizers, side by side in one run (native backend):
+// - the Fashion-MNIST MLP training step (batch 128) with SGD, Adam and every learned optimizer: median
+//   ms per step, the optimizer update alone, optimizer state bytes per parameter; the small_fc_lopt / Adam
+//   step-time ratio (goal ≤ 1.5);
+// - the width sweep of the paper's Fig. 3b: small_fc_lopt's update with hidden 2 … 128, elementwise and
+//   gemm MLP paths;
+// - a straightforward PyTorch small_fc_lopt update (tensor ops, one thread) when `import torch` works,
+//   against ours on the same shapes (goal: ours ≥ 50x faster).
+// Prints a table and one JSON line. θ is an untrained initialisation: speed does not depend on it.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { getBackend, getOptimizer, learned, random, tasks, train, type Optimizer, type Params } from 'lopt';
+
+const STEPS = Number(process.env.LOPT_BENCH_STEPS ?? 500);
+const UPDATES = 200;
+
+const backend = getBackend('native');
+const task = tasks.get('fmnist-mlp', { backend });
+
+function makeOptimizer(spec: string): Optimizer<unknown> {
+  const [name, json] = spec.split(' ');
+  if (!learned.has(name)) return getOptimizer(name, {}, { backend });
+  const lo = learned.get(name, json ? JSON.parse(json) : {}, { backend });
+  return lo.optFn(lo.init(random.keyFromSeed(0)));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
+
+/** Median ms of one full training step (batch, loss and gradient, update). */
+function stepMs(spec: string): number {
+  train({ task, optimizer: makeOptimizer(spec), steps: 30, seed: 1 });
+  return train({ task, optimizer: makeOptimizer(spec), steps: STEPS, seed: 0 }).msPerStep;
+}
+
+/** Median ms of the optimizer update alone on the task's parameters with fixed gradients. */
+function updateMs(spec: string): { ms: number; bytesPerParam: number } {
+  const params = task.init(random.keyFromSeed(0));
+  const grads: Params = {};
+  for (const [name, t] of Object.entries(params)) {
+    grads[name] = { shape: t.shape, data: random.normal(random.foldIn(random.keyFromSeed(1), name.length), t.data.length, 0.01) };
+  }
+  const optimizer = makeOptimizer(spec);
+  let state = optimizer.init(params, { numSteps: UPDATES });
+  for (let i = 0; i < 20; i++) state = optimizer.update(state, grads, { loss: 1 });
+  const times: number[] = [];
+  for (let i = 0; i < UPDATES; i++) {
+    const started = process.hrtime.bigint();
+    state = optimizer.update(state, grads, { loss: 1 });
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return { ms: median(times), bytesPerParam: optimizer.stateBytes(params) / task.paramCount };
+}
+
+function findTorchPython(): string | undefined {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return python;
+  }
+  return undefined;
+}
+
+function torchUpdateMs(): { version: string; ms: number } | undefined {
+  const python = findTorchPython();
+  if (!python) {
+    process.stderr.write('bench: PyTorch not available (apt-get install python3-torch to compare)\n');
+    return undefined;
+  }
+  const script = fileURLToPath(new URL('../../bench/torch_small_fc_lopt.py', import.meta.url));
+  const run = spawnSync(python, [script, '1', '60'], { encoding: 'utf8' });
+  if (run.status !== 0) {
+    process.stderr.write(`bench: the PyTorch update failed: ${run.stderr.trim().split('\n').at(-1)}\n`);
+    return undefined;
+  }
+  const parsed = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+  return { version: parsed.torch, ms: parsed.msPerUpdate };
+}
+
+interface Row { optimizer: string; msPerStep: number; msPerUpdate: number; stateBytesPerParam: number }
+
+function main(): void {
+  const specs = [
+    'sgd', 'adam', 'small_fc_lopt', 'small_fc_lopt {"path":"gemm"}', 'feature_mlp_lopt {"features":"grads_time_p"}',
+    'feature_mlp_lopt {"features":"adafact_m_mul"}', 'feature_mlp_lopt {"features":"m_rms_all"}',
+    'feature_mlp_lopt {"features":"union"}', 'fc_lopt', 'rnn_fc_lopt', 'nn_adam',
+  ];
+  const rows: Row[] = specs.map((spec) => {
+    const { ms, bytesPerParam } = updateMs(spec);
+    return { optimizer: spec, msPerStep: stepMs(spec), msPerUpdate: ms, stateBytesPerParam: bytesPerParam };
+  });
+  const widths: { hidden: number; elementwise: number; gemm: number }[] = [];
+  for (const hidden of [2, 4, 8, 16, 32, 64, 128]) {
+    widths.push({
+      hidden,
+      elementwise: updateMs(`small_fc_lopt {"hidden":${hidden},"path":"elementwise"}`).ms,
+      gemm: updateMs(`small_fc_lopt {"hidden":${hidden},"path":"gemm"}`).ms,
+    });
+  }
+  const torch = torchUpdateMs();
+  const at = (spec: string) => rows.find((r) => r.optimizer === spec)!;
+  const ratios: Record<string, number> = {
+    'small_fc_lopt / adam step time (goal <= 1.5)': at('small_fc_lopt').msPerStep / at('adam').msPerStep,
+    'small_fc_lopt / sgd step time': at('small_fc_lopt').msPerStep / at('sgd').msPerStep,
+  };
+  if (torch) ratios['pytorch / lopt small_fc_lopt update time (goal >= 50)'] = torch.ms / at('small_fc_lopt').msPerUpdate;
+
+  const info = backend.info();
+  const out = process.stdout;
+  out.write(`learned optimizers on the fmnist-mlp step, batch 128 (native: ${info.simd}, ${info.blas}, ${info.blasThreads} BLAS thread)\n`);
+  out.write(`${'optimizer'.padEnd(48)}${'ms/step'.padStart(10)}${'ms/update'.padStart(12)}${'state B/param'.padStart(15)}\n`);
+  for (const r of rows) {
+    out.write(`${r.optimizer.padEnd(48)}${r.msPerStep.toFixed(3).padStart(10)}${r.msPerUpdate.toFixed(3).padStart(12)}${r.stateBytesPerParam.toFixed(2).padStart(15)}\n`);
+  }
+  out.write(`\nsmall_fc_lopt update by MLP width (Fig. 3b), ms/update\n${'hidden'.padEnd(10)}${'elementwise'.padStart(14)}${'gemm'.padStart(10)}\n`);
+  for (const w of widths) out.write(`${String(w.hidden).padEnd(10)}${w.elementwise.toFixed(3).padStart(14)}${w.gemm.toFixed(3).padStart(10)}\n`);
+  if (torch) out.write(`\npytorch ${torch.version} (1 thread) small_fc_lopt update: ${torch.ms.toFixed(3)} ms\n`);
+  for (const [name, value] of Object.entries(ratios)) out.write(`ratio ${name}: ${value.toFixed(3)}\n`);
+  out.write(`${JSON.stringify({ bench: 'learned-optimizers', task: 'fmnist-mlp', batchSize: 128, simd: info.simd, rows, widths, torch: torch ?? null, ratios })}\n`);
+}
+
+main();

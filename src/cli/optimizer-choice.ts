@@ -1,0 +1,71 @@
+// How `lopt train` turns --optimizer, --hparam, --lr and --weights into an optimizer: the hand-designed
+// registry first, then the learned one (whose θ comes from --weights, else shipped pretrained weights,
+// else an untrained initialisation from the seed, said in one line on stderr).
+import type { Backend } from '../engine/backend.js';
+import { foldIn, keyFromSeed } from '../engine/random.js';
+import { learned } from '../learned/registry.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+import { getOptimizer, OPTIMIZER_NAMES, optimizers } from '../optimizers/registry.js';
+import { UsageError } from './errors.js';
+
+export interface OptimizerChoice {
+  optimizer: Optimizer<unknown>;
+  /** The hyperparameters (hand-designed) or options (learned) as given, for the summary. */
+  settings: Record<string, unknown>;
+  /** Learned optimizers: where θ came from (a file, or "untrained (seed S)") and its size. */
+  theta?: { source: string; metaParams: number };
+}
+
+export interface OptimizerRequest {
+  name: string;
+  hparams: Record<string, unknown>;
+  lr?: number;
+  weights?: string;
+  seed: number;
+  backend: Backend;
+}
+
+/** The key an untrained θ is drawn from: fold 1 of the run's seed (train() splits the seed itself). */
+export function untrainedThetaKey(seed: number) {
+  return foldIn(keyFromSeed(seed), 1);
+}
+
+export function chooseOptimizer(request: OptimizerRequest): OptimizerChoice {
+  const { name, backend } = request;
+  if (optimizers.has(name)) {
+    if (request.weights !== undefined) throw new UsageError(`--weights applies to learned optimizers only (${name} is hand-designed)`);
+    const hparams = { ...request.hparams };
+    if (request.lr !== undefined) hparams.learningRate = request.lr;
+    return { optimizer: getOptimizer(name, hparams, { backend }), settings: hparams };
+  }
+  if (!learned.has(name)) {
+    throw new UsageError(`unknown optimizer "${name}"; valid: ${OPTIMIZER_NAMES.join(', ')} (hand-designed), ${learned.names.join(', ')} (learned)`);
+  }
+  if (request.lr !== undefined) throw new UsageError(`--lr does not apply to ${name}: learned optimizers have no learning rate (set options with --hparam)`);
+  const options = learned.resolve(name, request.hparams);
+  if (request.weights !== undefined) {
+    const loaded = learned.load(request.weights, { options: request.hparams, backend });
+    if (loaded.optimizer.name !== name) throw new UsageError(`${request.weights} holds weights for ${loaded.optimizer.name}, not ${name}`);
+    return {
+      optimizer: loaded.optimizer.optFn(loaded.theta),
+      settings: { ...loaded.optimizer.options },
+      theta: { source: request.weights, metaParams: loaded.optimizer.paramCount },
+    };
+  }
+  const shipped = learned.pretrained(name);
+  if (shipped !== undefined) {
+    const loaded = learned.load(shipped, { options: request.hparams, backend });
+    return {
+      optimizer: loaded.optimizer.optFn(loaded.theta),
+      settings: { ...loaded.optimizer.options },
+      theta: { source: shipped, metaParams: loaded.optimizer.paramCount },
+    };
+  }
+  const lo = learned.get(name, options, { backend });
+  process.stderr.write(`lopt: no pretrained weights are shipped for ${name} yet; using an untrained initialisation of θ from seed ${request.seed} (pass --weights FILE for meta-trained weights)\n`);
+  return {
+    optimizer: lo.optFn(lo.init(untrainedThetaKey(request.seed))),
+    settings: { ...lo.options },
+    theta: { source: `untrained (seed ${request.seed})`, metaParams: lo.paramCount },
+  };
+}

@@ -1,0 +1,81 @@
+// Options of the learned optimizers (architecture and implementation choices), validated with zod.
+//
+// Each learned optimizer declares its options as a list of specs; from it come the defaults, the
+// CLI's `--hparam key=value` parsing (values may be strings) and one-line errors naming the problem
+// and the valid choices, as for the hand-designed optimizers' hyperparameters.
+import { z } from 'zod';
+
+export type OptionValue = number | string | boolean;
+
+export type OptionSpec =
+  | { readonly name: string; readonly kind: 'integer'; readonly default: number; readonly min: number; readonly max: number; readonly description: string; readonly architecture: boolean }
+  | { readonly name: string; readonly kind: 'choice'; readonly default: string; readonly choices: readonly string[]; readonly description: string; readonly architecture: boolean };
+
+export type LearnedOptions = Record<string, OptionValue>;
+
+function schemaFor(spec: OptionSpec): z.ZodType<OptionValue> {
+  if (spec.kind === 'choice') {
+    return z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string({ error: 'must be a string' })
+      .refine((v) => spec.choices.includes(v), { message: `must be one of ${spec.choices.join(', ')}` })) as z.ZodType<OptionValue>;
+  }
+  return z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
+    z.number({ error: 'must be an integer' })
+      .refine(Number.isInteger, { message: 'must be an integer' })
+      .refine((v) => v >= spec.min && v <= spec.max, { message: `must be in [${spec.min}, ${spec.max}]` })) as z.ZodType<OptionValue>;
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Validates `given` against `specs` and fills in the defaults. Unknown names and invalid values throw
+ * an Error with a one-line message.
+ */
+export function resolveOptions(optimizer: string, specs: readonly OptionSpec[], given: Readonly<Record<string, unknown>> | undefined): LearnedOptions {
+  if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {
+    throw new Error(`options for ${optimizer} must be an object of name: value pairs`);
+  }
+  const known = new Set(specs.map((s) => s.name));
+  for (const key of Object.keys(given ?? {})) {
+    if (!known.has(key)) {
+      const valid = specs.length ? specs.map((s) => s.name).join(', ') : 'none';
+      throw new Error(`unknown option "${key}" for learned optimizer ${optimizer}; valid: ${valid}`);
+    }
+  }
+  const out: LearnedOptions = {};
+  for (const spec of specs) {
+    const value = given?.[spec.name];
+    if (value === undefined) {
+      out[spec.name] = spec.default;
+      continue;
+    }
+    const result = schemaFor(spec).safeParse(value);
+    if (!result.success) {
+      throw new Error(`invalid option for ${optimizer}: ${spec.name} ${result.error.issues[0].message} (got ${show(value)})`);
+    }
+    out[spec.name] = result.data;
+  }
+  return out;
+}
+
+/** The options that shape θ (weights files must agree on them); the others only choose an implementation. */
+export function architectureOptions(specs: readonly OptionSpec[], options: LearnedOptions): LearnedOptions {
+  const out: LearnedOptions = {};
+  for (const spec of specs) if (spec.architecture) out[spec.name] = options[spec.name];
+  return out;
+}
+
+/** How the per-parameter MLP runs natively (the reference backend ignores it). */
+export const MLP_PATH_SPEC: OptionSpec = {
+  name: 'path', kind: 'choice', default: 'auto', choices: ['auto', 'elementwise', 'gemm'], architecture: false,
+  description: 'native MLP implementation: elementwise (no matrix products), gemm (OpenBLAS), or auto by width',
+};
+
+export function hiddenSpec(defaultValue: number): OptionSpec {
+  return { name: 'hidden', kind: 'integer', default: defaultValue, min: 1, max: 4096, architecture: true, description: 'hidden units per layer of the per-parameter MLP' };
+}
+
+export function depthSpec(defaultValue: number): OptionSpec {
+  return { name: 'depth', kind: 'integer', default: defaultValue, min: 0, max: 16, architecture: true, description: 'hidden layers of the per-parameter MLP' };
+}

@@ -1,0 +1,32 @@
+// small_fc_lopt (LO learned_optimizers/adafac_mlp_lopt.py, AdafacMLPLOpt): 197 meta-parameters.
+//
+// θ (names as LO's θ dict flattened with "/", Haiku's "~" path segments dropped; weights [in, out]):
+//   momentum_decays [3], rms_decays [1], adafactor_decays [3]   decay offsets (0 at init)
+//   nn/w0 [39, 4], nn/b0 [4], nn/w1 [4, 4], nn/b1 [4], nn/w2 [4, 2], nn/b2 [2]
+// A θ saved from LO names the MLP `nn/~/w0` …: map `nn/~/X` to `nn/X`. Options `hidden` and `depth`
+// (LO's hidden_size, hidden_layers; defaults 4 and 2) give the paper's Fig. 3 width sweep; nn/w{i},
+// nn/b{i} then follow the widths. `path` chooses the native MLP implementation.
+import type { Backend } from '../engine/backend.js';
+import { featureMlpLearnedOptimizer, type FeatureMlpLearnedOptimizer } from './feature-mlp.js';
+import { featureSet } from './features.js';
+import { architectureOptions, depthSpec, hiddenSpec, MLP_PATH_SPEC, resolveOptions, type OptionSpec } from './options.js';
+
+export const SMALL_FC_LOPT_OPTIONS: readonly OptionSpec[] = [hiddenSpec(4), depthSpec(2), MLP_PATH_SPEC];
+
+export function nnLayerNames(layer: number): { w: string; b: string } {
+  return { w: `nn/w${layer}`, b: `nn/b${layer}` };
+}
+
+export function smallFcLopt(options: Readonly<Record<string, unknown>> = {}, opts: { backend?: Backend } = {}): FeatureMlpLearnedOptimizer {
+  const resolved = resolveOptions('small_fc_lopt', SMALL_FC_LOPT_OPTIONS, options);
+  return featureMlpLearnedOptimizer({
+    name: 'small_fc_lopt',
+    features: featureSet('small_fc_lopt'),
+    hidden: resolved.hidden as number,
+    depth: resolved.depth as number,
+    path: resolved.path as 'auto',
+    layerNames: nnLayerNames,
+    options: resolved,
+    architecture: architectureOptions(SMALL_FC_LOPT_OPTIONS, resolved),
+  }, opts);
+}

@@ -1,0 +1,82 @@
+// `lopt train` with learned optimizers: lookup in both registries, options from --hparam, θ from
+// --weights or an untrained initialisation (said on stderr), one-line errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { keyFromSeed } from '../../src/engine/random.js';
+import { learned } from '../../src/learned/registry.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const SMALL = ['--steps', '3', '--batch-size', '8', '--task-opt', 'width=16', '--json'];
+
+function lopt(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, LOPT_BACKEND: '' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function lastJson(stdout: string) {
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+
+test('lopt train --optimizer small_fc_lopt without weights says it uses an untrained θ and trains', () => {
+  const run = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'small_fc_lopt', ...SMALL);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /no pretrained weights are shipped for small_fc_lopt yet; using an untrained initialisation of θ from seed 0/);
+  assert.equal(run.stderr.trim().split('\n').length, 1);
+  const summary = lastJson(run.stdout);
+  assert.equal(summary.optimizer, 'small_fc_lopt');
+  assert.equal(summary.theta, 'untrained (seed 0)');
+  assert.equal(summary.metaParams, 197);
+  assert.deepEqual(summary.hparams, { hidden: 4, depth: 2, path: 'auto' });
+  assert.ok(Number.isFinite(summary.finalLoss));
+  assert.ok(summary.stateBytes > 0);
+});
+
+test('--weights FILE loads θ; native and reference agree', () => {
+  const lo = learned.get('small_fc_lopt');
+  const file = join(mkdtempSync(join(tmpdir(), 'lopt-cli-w-')), 'small.safetensors');
+  learned.save(file, lo, lo.init(keyFromSeed(9)), { task: 'test' });
+  const native = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'small_fc_lopt', '--weights', file, ...SMALL, '--backend', 'native');
+  const reference = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'small_fc_lopt', '--weights', file, ...SMALL, '--backend', 'reference');
+  assert.equal(native.code, 0, native.stderr);
+  assert.equal(reference.code, 0, reference.stderr);
+  assert.equal(native.stderr, '');
+  const a = lastJson(native.stdout);
+  const b = lastJson(reference.stdout);
+  assert.equal(a.theta, file);
+  for (const field of ['initialLoss', 'finalLoss', 'meanLoss']) assert.ok(Math.abs(a[field] - b[field]) < 1e-4, `${field}: ${a[field]} vs ${b[field]}`);
+});
+
+test('feature_mlp_lopt takes its feature set and width from --hparam', () => {
+  const run = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'feature_mlp_lopt', '--hparam', 'features=adafact_m_mul', '--hparam', 'hidden=8', ...SMALL);
+  assert.equal(run.code, 0, run.stderr);
+  const summary = lastJson(run.stdout);
+  assert.deepEqual(summary.hparams, { features: 'adafact_m_mul', hidden: 8, depth: 2, path: 'auto' });
+  assert.equal(summary.metaParams, learned.get('feature_mlp_lopt', { features: 'adafact_m_mul', hidden: 8 }).paramCount);
+});
+
+test('errors are one line with exit code 2', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'lopt-cli-w-')), 'fc.safetensors');
+  learned.save(file, learned.get('fc_lopt'), learned.get('fc_lopt').init(keyFromSeed(0)));
+  const cases: [string[], RegExp][] = [
+    [['--optimizer', 'nope'], /unknown optimizer "nope"; valid: sgd, sgdm, adam, nadamw, adafactor \(hand-designed\), small_fc_lopt, .*fc_lopt.* \(learned\)/],
+    [['--optimizer', 'small_fc_lopt', '--hparam', 'gamma=2'], /unknown option "gamma" for learned optimizer small_fc_lopt; valid: hidden, depth, path/],
+    [['--optimizer', 'small_fc_lopt', '--hparam', 'hidden=0'], /hidden must be in \[1, 4096\]/],
+    [['--optimizer', 'feature_mlp_lopt', '--hparam', 'features=nope'], /features must be one of small_fc_lopt, grads_time_p/],
+    [['--optimizer', 'small_fc_lopt', '--lr', '0.1'], /--lr does not apply to small_fc_lopt/],
+    [['--optimizer', 'adam', '--weights', file], /--weights applies to learned optimizers only/],
+    [['--optimizer', 'small_fc_lopt', '--weights', file], /holds weights for fc_lopt, not small_fc_lopt/],
+    [['--optimizer', 'fc_lopt', '--weights', file, '--hparam', 'hidden=8'], /hidden=32, not hidden=8/],
+    [['--optimizer', 'small_fc_lopt', '--weights', '/nonexistent.safetensors'], /cannot read weights file/],
+  ];
+  for (const [args, pattern] of cases) {
+    const run = lopt('train', '--task', 'fmnist-mlp', ...args, '--steps', '1');
+    assert.equal(run.code, 2, `${args.join(' ')}: exit ${run.code}, stderr ${run.stderr}`);
+    assert.match(run.stderr, pattern);
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+  }
+});

@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadTheta } from '../../src/meta/theta-file.js';
+import { flattenParams } from '../../src/engine/tensor.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const ARGS = ['meta-train', '--lopt', 'small_fc_lopt', '--family', 'quadratic-family-noise', '--task-opt', 'dim=6',
+  '--num-tasks', '4', '--trunc-length', '5', '--inner-steps', '30', '--meta-lr', '1e-3', '--outer-steps', '400',
+  '--seed', '2', '--eval-every', '0', '--checkpoint-every', '0', '--workers', '2', '--json'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rows = (dir: string) => (existsSync(join(dir, 'metrics.jsonl')) ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).length : 0);
+
+test('lopt meta-train: SIGTERM checkpoints, --resume finishes with the uninterrupted θ, --json last line', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lopt-meta-cli-'));
+  try {
+    const full = join(root, 'full');
+    const done = spawnSync(process.execPath, [CLI, ...ARGS, '--out', full], { encoding: 'utf8' });
+    assert.equal(done.status, 0, done.stderr);
+    const summary = JSON.parse(done.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    assert.equal(summary.outerSteps, 400);
+    assert.equal(typeof summary.metaLoss, 'number');
+    assert.ok((summary.innerStepsPerSec as number) > 0);
+    assert.deepEqual(summary.weights, { latest: join(full, 'theta-latest'), best: null });
+
+    const cut = join(root, 'cut');
+    const child = spawn(process.execPath, [CLI, ...ARGS, '--out', cut], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => { stdout += String(d); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 400 && rows(cut) < 20; i++) await sleep(10);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143);
+    const stoppedAt = (JSON.parse(stdout.trim().split('\n').at(-1)!) as { outerSteps: number; stopped: boolean });
+    assert.equal(stoppedAt.stopped, true);
+    assert.ok(stoppedAt.outerSteps >= 20 && stoppedAt.outerSteps < 400, `stopped at ${stoppedAt.outerSteps}`);
+    assert.ok(existsSync(join(cut, 'checkpoint', 'state.v8')));
+
+    const resumed = spawnSync(process.execPath, [CLI, ...ARGS, '--out', cut, '--resume'], { encoding: 'utf8' });
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const theta = (dir: string) => flattenParams(loadTheta(join(dir, 'theta-latest')).theta);
+    assert.deepEqual(theta(cut), theta(full));
+    assert.equal(rows(cut), 400);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

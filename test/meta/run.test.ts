@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { metaTrain, type MetaRunOptions } from '../../src/meta/run.js';
+import { loadTheta } from '../../src/meta/theta-file.js';
+import { flattenParams } from '../../src/engine/tensor.js';
+
+const base = (out: string): MetaRunOptions => ({
+  out,
+  problem: { lopt: 'small_fc_lopt', family: 'quadratic-family-noise', taskOptions: { dim: 6 } },
+  estimator: 'pes', numTasks: 4, truncLength: 5, innerSteps: 12, std: 0.01, metaLr: 3e-3,
+  outerSteps: 12, seed: 5, metaBatch: 2, evalEvery: 4, evalSeeds: 1, checkpointEvery: 4, metaLossAfterUpdate: false,
+});
+
+function thetaOf(file: string): Float32Array {
+  return flattenParams(loadTheta(file).theta);
+}
+
+function trainRows(dir: string): string[] {
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+    const { innerStepsPerSec: _, ...rest } = JSON.parse(l) as Record<string, unknown>;
+    return JSON.stringify(rest);
+  });
+}
+
+test('a stopped run and a crashed run, resumed, end with the same θ bit for bit as an uninterrupted run', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lopt-meta-'));
+  try {
+    const full = await metaTrain(base(join(root, 'full')));
+    assert.equal(full.outerSteps, 12);
+    assert.equal(full.stopped, false);
+    const expected = thetaOf(full.weights.latest);
+
+    // Stopped (SIGINT-style) after 6 steps: a checkpoint is written on the way out.
+    let steps = 0;
+    const stopDir = join(root, 'stopped');
+    const first = await metaTrain({ ...base(stopDir), onStep: () => { steps++; }, shouldStop: () => steps >= 6 });
+    assert.equal(first.stopped, true);
+    assert.equal(first.outerSteps, 6);
+    await assert.rejects(metaTrain(base(stopDir)), /--resume/);
+    await assert.rejects(metaTrain({ ...base(stopDir), seed: 6, resume: true }), /cannot resume: seed is 6/);
+    const resumed = await metaTrain({ ...base(stopDir), resume: true });
+    assert.equal(resumed.outerSteps, 12);
+    assert.deepEqual(thetaOf(resumed.weights.latest), expected);
+    assert.deepEqual(trainRows(stopDir), trainRows(join(root, 'full')));
+
+    // Crashed after 7 steps: the last checkpoint (step 4) is resumed and steps 5..7 are redone.
+    const crashDir = join(root, 'crashed');
+    let n = 0;
+    await assert.rejects(metaTrain({ ...base(crashDir), onStep: () => { if (++n === 7) throw new Error('killed'); } }), /killed/);
+    const again = await metaTrain({ ...base(crashDir), resume: true });
+    assert.deepEqual(thetaOf(again.weights.latest), expected);
+    assert.deepEqual(trainRows(crashDir), trainRows(join(root, 'full')));
+    assert.equal(again.initialEvalLoss, full.initialEvalLoss);
+    assert.ok(full.initialEvalLoss !== null && full.bestEvalLoss !== null && full.bestEvalLoss <= full.initialEvalLoss);
+    assert.deepEqual(thetaOf(again.weights.best!), thetaOf(full.weights.best!));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('metrics.jsonl rows and θ files carry the documented fields', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lopt-meta-'));
+  try {
+    const dir = join(root, 'run');
+    const result = await metaTrain({ ...base(dir), outerSteps: 4, problem: { lopt: 'learnable_lr_sgd', family: 'quadratic-family' }, estimator: 'tes' });
+    const rows = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
+    const train = rows.filter((r) => r.evalTask === undefined);
+    const evals = rows.filter((r) => r.evalTask !== undefined);
+    assert.deepEqual(train.map((r) => r.outerStep), [0, 1, 2, 3]);
+    for (const r of train) {
+      for (const key of ['outerStep', 'thetaVersion', 'metaLoss', 'gradNorm', 'innerStepsPerSec', 'nanCount']) assert.equal(typeof r[key], 'number', key);
+      // 2 estimates × 4 slots × 2 copies × 5 steps.
+      assert.equal(r.innerSteps, 80);
+    }
+    assert.deepEqual(evals.map((r) => [r.outerStep, r.evalTask, r.evalSeed]), [[0, 'quadratic-family', 0], [4, 'quadratic-family', 0]]);
+    const latest = loadTheta(result.weights.latest);
+    assert.equal(latest.optimizer, 'learnable_lr_sgd');
+    assert.equal(latest.provenance.outerSteps, 4);
+    assert.equal(latest.provenance.estimator, 'tes');
+    assert.equal(latest.provenance.task, 'quadratic-family');
+    assert.ok(result.innerStepsPerSec > 0);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -11,3 +11,5 @@ export { tasks, taskFamilies, type Task, type TaskFamily, type TaskOptions, type
 export * from './optimizers/index.js';
 export { learned, type LearnedOptimizer, type LearnedOptimizerName, type LearnedOptions } from './learned/index.js';
 export { train, evaluateSplit, type TrainOptions, type TrainResult, type Evaluation } from './meta/train.js';
+export * as meta from './meta/index.js';
+export { metaTrain, MetaLearner, type MetaRunOptions, type MetaRunResult } from './meta/index.js';

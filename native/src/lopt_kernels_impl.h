@@ -13,7 +13,8 @@
 //   buffer and the MLP runs with its accumulators in vf registers (four output units at a time); the
 //   step is written straight into p. No temporary grows with the tensor.
 // - small_fc_lopt's layout (2, 4 or 8 hidden units) has a register path: the features go straight
-//   from the loads into the accumulators of two blocks at once (small_sums, small_apply).
+//   from the loads into the accumulators of two blocks at once (small_sums_body, small_apply); blocks
+//   of short rows take per-element index lists (AVX-512: gathers), up to 8 blocks per call.
 // - apply, gemm: the straightforward form: blocks of GB elements × (all features, normalised, and the
 //   per-tensor inputs) times W0 with cblas_sgemm, then the next layers likewise.
 // Blocks that straddle runs (short rows, e.g. a [128, 10] matrix) read the row and column statistics
@@ -123,6 +124,20 @@ INLINE vf K(load_strided)(const float *src, size_t off, size_t stride) {
 /* CH lanes of src at a block's row (or column) indices: idx[l] when given, else off + l·stride. */
 INLINE vf K(load_at)(const float *src, const size_t *idx, size_t off, size_t stride) {
   if (!idx) return K(load_strided)(src, off, stride);
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+  /* Two 8-lane gathers: the same values as the scalar loop below without its 16 stores and the
+     stalled vector load after them (short rows, e.g. a [128, 10] matrix, take this path per block). */
+  if (sizeof(size_t) == 8) {
+    __m512i lo, hi;
+    memcpy(&lo, idx, sizeof lo);
+    memcpy(&hi, idx + 8, sizeof hi);
+    const __m512 v = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_i64gather_ps(lo, src, 4)),
+                                        _mm512_i64gather_ps(hi, src, 4), 1);
+    vf x;
+    memcpy(&x, &v, sizeof x);
+    return x;
+  }
+#endif
   float a[CH];
   LOOP for (size_t l = 0; l < CH; l++) a[l] = src[idx[l]];
   return K(load)(a);
@@ -396,6 +411,10 @@ static inline int K(is_broadcast)(const lopt_mlp_tensor *t, const lopt_mlp_featu
    row and column arrays. These loops run whole blocks of one run with the sums or the MLP's units in
    vf registers; they compute the same float operations as build_full. */
 
+#ifndef SHORT_PAIRS
+#define SHORT_PAIRS 4 /* pairs of blocks of short runs handled per call (index lists on the stack) */
+#endif
+
 static const size_t K(small_features)[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 25, 26, 27};
 
 static int K(is_small_layout)(const lopt_mlp_tensor *t) {
@@ -412,8 +431,8 @@ static int K(is_small_layout)(const lopt_mlp_tensor *t) {
 /* Updates the momenta and the rms of `blocks` whole blocks from element i0 (as update()) and adds the
    squares of their 16 features to q2[f·CH …]. The squares of r = rsqrt(v + 1e-6) and m·r are taken as
    1/(v + 1e-6) and m²/(v + 1e-6) (no sqrt). */
-CONTRACT static void K(small_sums)(const lopt_mlp_tensor *t, size_t i0, size_t blocks, size_t row_off, size_t rs,
-                                   size_t col_off, size_t cs, const size_t *ridx, const size_t *cidx, float *q2) {
+CONTRACT INLINE void K(small_sums_body)(const lopt_mlp_tensor *t, size_t i0, size_t blocks, size_t row_off, size_t rs,
+                                        size_t col_off, size_t cs, const size_t *ridx, const size_t *cidx, float *q2) {
   SMALL_POINTERS
   float *mw0 = t->acc + i0, *mw1 = mw0 + n, *mw2 = mw1 + n, *vw = mw2 + n;
   const vf B0 = K(splat)(t->decays[0]), B1 = K(splat)(t->decays[1]), B2 = K(splat)(t->decays[2]),
@@ -433,9 +452,10 @@ CONTRACT static void K(small_sums)(const lopt_mlp_tensor *t, size_t i0, size_t b
     K(store)(vw + e, V);
     const vf W = 1.0f / (V + 1e-6f);
     const size_t ro = row_off + e * rs, co = col_off + e * cs;
-    const vf Q0 = K(load_at)(frow, ridx, ro, rs) * K(load_at)(fcol, cidx, co, cs);
-    const vf Q1 = K(load_at)(frow + sr, ridx, ro, rs) * K(load_at)(fcol + sc, cidx, co, cs);
-    const vf Q2 = K(load_at)(frow + 2 * sr, ridx, ro, rs) * K(load_at)(fcol + 2 * sc, cidx, co, cs);
+    const size_t *ri = ridx ? ridx + e : NULL, *ci = cidx ? cidx + e : NULL;
+    const vf Q0 = K(load_at)(frow, ri, ro, rs) * K(load_at)(fcol, ci, co, cs);
+    const vf Q1 = K(load_at)(frow + sr, ri, ro, rs) * K(load_at)(fcol + sc, ci, co, cs);
+    const vf Q2 = K(load_at)(frow + 2 * sr, ri, ro, rs) * K(load_at)(fcol + 2 * sc, ci, co, cs);
     const vf GG = G * G, MM0 = M0 * M0, MM1 = M1 * M1, MM2 = M2 * M2;
     const vf QQ0 = Q0 * Q0, QQ1 = Q1 * Q1, QQ2 = Q2 * Q2;
     S[0] = S[0] + GG;
@@ -459,6 +479,18 @@ CONTRACT static void K(small_sums)(const lopt_mlp_tensor *t, size_t i0, size_t b
     float *q = q2 + K(small_features)[f] * CH;
     K(store)(q, K(load)(q) + S[f]);
   }
+}
+
+/* small_sums_body on whole blocks of one run (strided indices) or with index lists (CH per block), each
+   compiled on its own so that the strided loop has no index-list branches. */
+CONTRACT static void K(small_sums_run)(const lopt_mlp_tensor *t, size_t i0, size_t blocks, size_t row_off, size_t rs,
+                                       size_t col_off, size_t cs, float *q2) {
+  K(small_sums_body)(t, i0, blocks, row_off, rs, col_off, cs, NULL, NULL, q2);
+}
+
+CONTRACT static void K(small_sums_lists)(const lopt_mlp_tensor *t, size_t i0, size_t blocks, const size_t *ridx,
+                                         const size_t *cidx, float *q2) {
+  K(small_sums_body)(t, i0, blocks, 0, 0, 0, 0, ridx, cidx, q2);
 }
 
 /* The MLP of `pairs` pairs of whole blocks (2·CH elements) of one run from element i0, with H hidden
@@ -554,10 +586,10 @@ CONTRACT static void K(small_apply_any)(const lopt_mlp_tensor *t, size_t i0, siz
                                         const vf *wv, const float *crow, const float *ccol, float em, float sm,
                                         size_t H) {
   if (ridx) {
-    /* One pair of blocks across several runs: row and column indices from the lists. */
-    if (H == 4) K(small_apply)(t, i0, 1, 0, 0, ridx, cidx, wv, crow, ccol, em, sm, 4, 0, 0);
-    if (H == 2) K(small_apply)(t, i0, 1, 0, 0, ridx, cidx, wv, crow, ccol, em, sm, 2, 0, 0);
-    if (H == 8) K(small_apply)(t, i0, 1, 0, 0, ridx, cidx, wv, crow, ccol, em, sm, 8, 0, 0);
+    /* Pairs of blocks across several runs: row and column indices from the lists (2·CH per pair). */
+    if (H == 4) K(small_apply)(t, i0, pairs, 0, 0, ridx, cidx, wv, crow, ccol, em, sm, 4, 0, 0);
+    if (H == 2) K(small_apply)(t, i0, pairs, 0, 0, ridx, cidx, wv, crow, ccol, em, sm, 2, 0, 0);
+    if (H == 8) K(small_apply)(t, i0, pairs, 0, 0, ridx, cidx, wv, crow, ccol, em, sm, 8, 0, 0);
     return;
   }
 #define SMALL_CASE(h, r, c)                                                                                   \
@@ -599,6 +631,18 @@ static int K(update_factored)(const lopt_mlp_tensor *t) {
     } else {
       /* One of the two indices is constant over the run: its sum in NACC partial sums, the other per element. */
       double *moving = cur.row_stride ? row : col, *fixed = cur.row_stride ? col : row;
+      if (len < NACC) {
+        /* A short run (e.g. rows of 10): one sum in element order, no partial sums to combine. */
+        double sum = 0.0;
+        for (size_t e = 0; e < len; e++) {
+          const double q = (double)(g[e] * g[e] + 1e-30f);
+          moving[e] += q;
+          sum += q;
+        }
+        fixed[0] += sum;
+        i = cur.end;
+        continue;
+      }
       double acc[NACC] = {0};
       BLOCKED(len, {
         const double q = (double)(g[k] * g[k] + 1e-30f);
@@ -696,19 +740,21 @@ static int K(mlp_accumulate)(const lopt_mlp_tensor *t, const lopt_mlp_features *
         const size_t len = K(segment)(t, &cur, b0, s_end - b0, &row, &col);
         if (len >= CH) {
           const size_t whole = len / CH;
-          K(small_sums)(t, b0, whole, row, cur.row_stride, col, cur.col_stride, NULL, NULL, q2);
+          K(small_sums_run)(t, b0, whole, row, cur.row_stride, col, cur.col_stride, q2);
           b0 += whole * CH;
           blocks += whole;
           goto flush;
         }
       }
       if (small && cnt == CH) {
-        size_t ridx[CH], cidx[CH];
+        /* Short runs: up to 2·SHORT_PAIRS whole blocks of this super-block at once with index lists. */
+        size_t ridx[2 * SHORT_PAIRS * CH], cidx[2 * SHORT_PAIRS * CH];
+        const size_t left = (s_end - b0) / CH, nb = left < 2 * SHORT_PAIRS ? left : 2 * SHORT_PAIRS;
         K(segment)(t, &cur, b0, CH, &row, &col);
-        K(block_indices)(t, &cur, b0, ridx, cidx);
-        K(small_sums)(t, b0, 1, 0, 0, 0, 0, ridx, cidx, q2);
-        b0 += CH;
-        blocks += 1;
+        for (size_t q = 0; q < nb; q++) K(block_indices)(t, &cur, b0 + q * CH, ridx + q * CH, cidx + q * CH);
+        K(small_sums_lists)(t, b0, nb, ridx, cidx, q2);
+        b0 += nb * CH;
+        blocks += nb;
         goto flush;
       }
       if (small) K(update)(t, b0, cnt);
@@ -938,11 +984,12 @@ static int K(apply_elementwise)(const lopt_mlp_tensor *t, const lopt_mlp_feature
       size_t row, col;
       const size_t len = K(segment)(t, &cur, b, n - b, &row, &col);
       if (len < 2 * CH) {
-        size_t ridx[2 * CH], cidx[2 * CH];
-        K(block_indices)(t, &cur, b, ridx, cidx);
-        K(block_indices)(t, &cur, b + CH, ridx + CH, cidx + CH);
-        K(small_apply_any)(t, b, 1, 0, 0, 0, 0, ridx, cidx, wv, crow, ccol, net->exp_mult, net->step_mult, h1);
-        b += 2 * CH;
+        /* Short runs: up to SHORT_PAIRS pairs of blocks at once with index lists. */
+        size_t ridx[2 * SHORT_PAIRS * CH], cidx[2 * SHORT_PAIRS * CH];
+        const size_t left = (n - b) / (2 * CH), pairs = left < SHORT_PAIRS ? left : SHORT_PAIRS;
+        for (size_t q = 0; q < 2 * pairs; q++) K(block_indices)(t, &cur, b + q * CH, ridx + q * CH, cidx + q * CH);
+        K(small_apply_any)(t, b, pairs, 0, 0, 0, 0, ridx, cidx, wv, crow, ccol, net->exp_mult, net->step_mult, h1);
+        b += pairs * 2 * CH;
         continue;
       }
       if (len >= 2 * CH) {

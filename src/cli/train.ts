@@ -3,10 +3,9 @@ import { Command } from 'commander';
 import { getBackend, parseBackendChoice } from '../engine/select.js';
 import { countParams } from '../engine/tensor.js';
 import { chooseOptimizer } from './optimizer-choice.js';
-import { getTask } from '../tasks/registry.js';
+import { getTask, taskNames } from '../tasks/registry.js';
 import { train, type TrainResult } from '../meta/train.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { UsageError } from './errors.js';
 import { finiteNumber, keyValue, nonNegativeInt, positiveInt } from './parse.js';
 import { createProgress } from './progress.js';
 
@@ -30,7 +29,7 @@ interface TrainFlags {
 export function trainCommand(): Command {
   return new Command('train')
     .description('train a task with an optimizer and report the training loss')
-    .requiredOption('--task <name>', 'task to train (see `lopt data` / README for names)')
+    .requiredOption('--task <name>', `task to train: ${taskNames().join(', ')}`)
     .requiredOption('--optimizer <name>', 'optimizer: sgd, sgdm, adam, nadamw, adafactor, or a learned one (small_fc_lopt, feature_mlp_lopt, fc_lopt, ...)')
     .option('--lr <x>', 'learning rate (same as --hparam learningRate=X)', finiteNumber)
     .option('--hparam <key=value>', 'set an optimizer hyperparameter (or a learned optimizer option) by name (repeatable)', keyValue, {})
@@ -116,4 +115,3 @@ function curveCsv(result: TrainResult): string {
   return `${rows.join('\n')}\n`;
 }
 
-export { UsageError };

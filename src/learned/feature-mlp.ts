@@ -106,6 +106,9 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
       checkTheta(def.name, theta, shapes);
       const backend = opts.backend ?? getBackend();
       const feats = features(theta);
+      // Decays come from this θ on every update (as in LO), also for a state begun under another θ
+      // (meta-training continues each inner state with the next θ); layout as in createSlots.
+      const decays = Float32Array.from([...feats.momentum, ...feats.rms, ...feats.adafactor]);
       const time = new Float32Array(TIMESCALES.length);
       const net: MlpLoptNet = {
         sizes: Int32Array.from(widths), params: packMlp(theta, widths, def.layerNames),
@@ -120,6 +123,7 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
         update(state: FeatureMlpState, grads: Params): FeatureMlpState {
           tanhTimeFeatures(state.iteration, time);
           for (const slot of state.slots) {
+            slot.kernel.decays = decays;
             if (slot.n === 0) continue;
             const g = gradientFor(def.name, grads, slot.name, state.params[slot.name]);
             accumulateSlot(backend, slot, g);

@@ -8,10 +8,11 @@ import { resolveOptions, type LearnedOptions, type OptionSpec } from './options.
 import { SMALL_FC_LOPT_OPTIONS, smallFcLopt } from './small-fc-lopt.js';
 import { NN_ADAM_OPTIONS, nnAdam } from './nn-adam.js';
 import { RNN_FC_LOPT_OPTIONS, rnnFcLopt } from './rnn-fc-lopt.js';
+import { learnableLrSgd } from './learnable-sgd.js';
 import type { Params } from '../engine/tensor.js';
 import { loadWeights, pretrainedWeightsPath, saveWeights, thetaFor, type Provenance } from './weights.js';
 
-export const LEARNED_OPTIMIZER_NAMES = ['small_fc_lopt', 'feature_mlp_lopt', 'fc_lopt', 'rnn_fc_lopt', 'nn_adam'] as const;
+export const LEARNED_OPTIMIZER_NAMES = ['small_fc_lopt', 'feature_mlp_lopt', 'fc_lopt', 'rnn_fc_lopt', 'nn_adam', 'learnable_lr_sgd'] as const;
 export type LearnedOptimizerName = (typeof LEARNED_OPTIMIZER_NAMES)[number];
 
 interface Entry {
@@ -45,6 +46,11 @@ const ENTRIES: Record<LearnedOptimizerName, Entry> = {
     description: 'per-tensor LSTM (32) controlling Adam hyperparameters (LO NNAdam, 6,856 meta-parameters)',
     specs: NN_ADAM_OPTIONS,
     create: nnAdam,
+  },
+  learnable_lr_sgd: {
+    description: 'SGD whose one meta-parameter is log(learning rate) (for tests and examples of meta-training)',
+    specs: [],
+    create: (options) => learnableLrSgd(options),
   },
 };
 

@@ -343,3 +343,28 @@ describe('small_fc_lopt: state', () => {
     assert.notDeepEqual(view, copy);
   });
 });
+
+describe('small_fc_lopt takes its decays from the current θ', () => {
+  for (const backendName of BACKENDS) {
+    it(`${backendName}: a state begun under θ continues with the decays of the next θ (as meta-training does)`, () => {
+      const backend = getBackend(backendName);
+      const lo = learned.get('small_fc_lopt', {}, { backend });
+      const theta = lo.init(keyFromSeed(1));
+      const shifted = cloneTree(theta);
+      shifted.momentum_decays.data.set([0.3, -0.2, 0.1]);
+      shifted.rms_decays.data.set([0.2]);
+      const params: Params = { w: { shape: [4, 3], data: normals(12, 2) } };
+      const g1: Params = { w: { shape: [4, 3], data: normals(12, 3) } };
+      const g2: Params = { w: { shape: [4, 3], data: normals(12, 4) } };
+      const run = (second: Params) => {
+        let state = lo.optFn(theta).init(params, { numSteps: 10 });
+        state = lo.optFn(theta).update(state, g1, { loss: 1 });
+        const opt = lo.optFn(second);
+        return Array.from(opt.getParams(opt.update(state, g2, { loss: 1 })).w.data);
+      };
+      const same = run(theta);
+      const next = run(shifted);
+      assert.ok(same.some((x, i) => Math.abs(x - next[i]) > 1e-9), 'the second step must use the shifted decays');
+    });
+  }
+});

@@ -79,7 +79,8 @@ test('metrics.jsonl rows and θ files carry the documented fields', async () => 
     const latest = loadTheta(result.weights.latest);
     assert.equal(latest.optimizer, 'learnable_lr_sgd');
     assert.equal(latest.provenance.outerSteps, 4);
-    assert.equal(latest.provenance.estimator, 'tes');
+    assert.equal((latest.provenance.estimator as { kind: string }).kind, 'tes');
+    assert.equal((latest.provenance.estimator as { numTasks: number }).numTasks, 4);
     assert.equal(latest.provenance.task, 'quadratic-family');
     assert.ok(result.innerStepsPerSec > 0);
   } finally {

@@ -21,22 +21,7 @@
 #define GB 256    /* elements per block of the gemm MLP */
 #define NACC 16   /* interleaved partial sums of a reduction (as in kernels.c); must equal CH */
 
-/* Runs BODY (which sees k, the element index, and j = k mod NACC, its partial sum) for k in [0, n). */
-#define BLOCKED(n, BODY)                                                   \
-  do {                                                                     \
-    const size_t n_ = (n);                                                 \
-    size_t i_ = 0;                                                         \
-    for (; i_ + NACC <= n_; i_ += NACC) {                                  \
-      LOOP for (size_t j = 0; j < NACC; j++) {                             \
-        const size_t k = i_ + j;                                           \
-        BODY                                                               \
-      }                                                                    \
-    }                                                                      \
-    for (size_t j = 0; i_ + j < n_; j++) {                                 \
-      const size_t k = i_ + j;                                             \
-      BODY                                                                 \
-    }                                                                      \
-  } while (0)
+#include "simd_blocked.h"
 
 /* 16 floats: one AVX-512 register, two AVX2 or four SSE registers. GCC's vector extensions keep the
    MLP's accumulators in registers on every instruction set; the arithmetic is plain IEEE float. */
@@ -81,30 +66,5 @@ int lopt_mlp_feature_offsets(size_t nm, size_t nr, size_t na, int flags, lopt_ml
   return ok ? 0 : -1;
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,bmi,bmi2,popcnt,prefer-vector-width=512")
-#define K(name) name##_avx512
-#define SIMD_NAME "avx512"
-#include "lopt_kernels_impl.h"
-#undef K
-#undef SIMD_NAME
-#pragma GCC pop_options
-
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,bmi,bmi2,popcnt")
-#define K(name) name##_avx2
-#define SIMD_NAME "avx2"
-#include "lopt_kernels_impl.h"
-#undef K
-#undef SIMD_NAME
-#pragma GCC pop_options
-
-#endif
-
-#define K(name) name##_scalar
-#define SIMD_NAME "scalar"
-#include "lopt_kernels_impl.h"
-#undef K
-#undef SIMD_NAME
+#define SIMD_IMPL "lopt_kernels_impl.h"
+#include "simd_variants.h"

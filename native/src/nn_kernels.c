@@ -47,47 +47,7 @@ size_t lopt_conv_workspace(const lopt_conv_geometry *g, size_t out_channels) {
   return images * positions * g->kernel * g->kernel * g->channels;
 }
 
-/* Runs BODY (which sees k, the element index, and j = k mod NACC, its partial sum) for k in [0, n). */
-#define BLOCKED(n, BODY)                                                   \
-  do {                                                                     \
-    const size_t n_ = (n);                                                 \
-    size_t i_ = 0;                                                         \
-    for (; i_ + NACC <= n_; i_ += NACC) {                                  \
-      LOOP for (size_t j = 0; j < NACC; j++) {                             \
-        const size_t k = i_ + j;                                           \
-        BODY                                                               \
-      }                                                                    \
-    }                                                                      \
-    for (size_t j = 0; i_ + j < n_; j++) {                                 \
-      const size_t k = i_ + j;                                             \
-      BODY                                                                 \
-    }                                                                      \
-  } while (0)
+#include "simd_blocked.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,bmi,bmi2,popcnt,prefer-vector-width=512")
-#define K(name) name##_avx512
-#define SIMD_NAME "avx512"
-#include "nn_kernels_impl.h"
-#undef K
-#undef SIMD_NAME
-#pragma GCC pop_options
-
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,bmi,bmi2,popcnt")
-#define K(name) name##_avx2
-#define SIMD_NAME "avx2"
-#include "nn_kernels_impl.h"
-#undef K
-#undef SIMD_NAME
-#pragma GCC pop_options
-
-#endif
-
-#define K(name) name##_scalar
-#define SIMD_NAME "scalar"
-#include "nn_kernels_impl.h"
-#undef K
-#undef SIMD_NAME
+#define SIMD_IMPL "nn_kernels_impl.h"
+#include "simd_variants.h"

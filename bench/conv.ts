@@ -7,17 +7,11 @@
 // machine weighs on both sides alike.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { data, getBackend, getOptimizer, tasks, train } from './lib.js';
+import { data, findTorchPython, getBackend, getOptimizer, median, tasks, train } from './lib.js';
 
 const STEPS = Math.max(20, Number(process.env.LOPT_BENCH_STEPS ?? 40));
 const ROUNDS = Math.max(1, Number(process.env.LOPT_BENCH_ROUNDS ?? 3));
 const WARMUP = 5;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 interface Row { implementation: string; layout: string; msPerStep: number }
 
@@ -28,13 +22,6 @@ function timeLopt(steps: number): number {
   // Warm up (JIT, buffers, caches) with a short run, then time a full one; msPerStep is the median step.
   train({ task, optimizer: optimizer(), steps: WARMUP, seed: 1 });
   return train({ task, optimizer: optimizer(), steps, seed: 0 }).msPerStep;
-}
-
-function findTorchPython(): string | undefined {
-  for (const python of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return python;
-  }
-  return undefined;
 }
 
 function timeTorch(python: string, dataDir: string, steps: number): { version: string; results: Record<string, number> } | undefined {

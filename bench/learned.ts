@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { getBackend, getOptimizer, learned, random, tasks, train, type Optimizer, type Params } from 'lopt';
+import { findTorchPython, median } from './lib.js';
 
 const STEPS = Number(process.env.LOPT_BENCH_STEPS ?? 500);
 const UPDATES = 200;
@@ -22,11 +23,6 @@ function makeOptimizer(spec: string): Optimizer<unknown> {
   if (!learned.has(name)) return getOptimizer(name, {}, { backend });
   const lo = learned.get(name, json ? JSON.parse(json) : {}, { backend });
   return lo.optFn(lo.init(random.keyFromSeed(0)));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
 }
 
 /** Median ms of one full training step (batch, loss and gradient, update). */
@@ -52,13 +48,6 @@ function updateMs(spec: string): { ms: number; bytesPerParam: number } {
     times.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   return { ms: median(times), bytesPerParam: optimizer.stateBytes(params) / task.paramCount };
-}
-
-function findTorchPython(): string | undefined {
-  for (const python of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return python;
-  }
-  return undefined;
 }
 
 function torchUpdateMs(): { version: string; ms: number } | undefined {

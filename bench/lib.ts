@@ -1,6 +1,19 @@
-// What the benchmarks use, taken from the package's public entry as a user would.
+// What the benchmarks share, and what they use of the package, taken from its public entry as a user would.
+import { spawnSync } from 'node:child_process';
+import { data, meta } from 'lopt';
+
 export { getBackend, getOptimizer, tasks, train, data } from 'lopt';
-import { data } from 'lopt';
+
+/** Median of a list (the mean of the middle two for an even length). */
+export const median: (values: ArrayLike<number>) => number = meta.median;
+
+/** A python that can `import torch`: `python3`, else Debian's `/usr/bin/python3`. */
+export function findTorchPython(): string | undefined {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return python;
+  }
+  return undefined;
+}
 
 export function locateFashionMnistDir(): string {
   const dir = data.locateFashionMnist();

@@ -3,7 +3,7 @@
 // Prints a table and one JSON line with medians and ratios measured side by side in this run.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { getBackend, getOptimizer, locateFashionMnistDir, tasks, train } from './lib.js';
+import { findTorchPython, getBackend, getOptimizer, locateFashionMnistDir, tasks, train } from './lib.js';
 
 const NATIVE_STEPS = Number(process.env.LOPT_BENCH_STEPS ?? 1000);
 const REFERENCE_STEPS = 8;
@@ -17,13 +17,6 @@ function timeLopt(backendName: 'native' | 'reference', optimizerName: string, st
   // Warm up (JIT, caches) with a short run, then time a full one; msPerStep is the median step.
   train({ task, optimizer: getOptimizer(optimizerName, { learningRate: lr }, { backend }), steps: Math.min(steps, 50), seed: 1 });
   return train({ task, optimizer: getOptimizer(optimizerName, { learningRate: lr }, { backend }), steps, seed: 0 }).msPerStep;
-}
-
-function findTorchPython(): string | undefined {
-  for (const python of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return python;
-  }
-  return undefined;
 }
 
 function timeTorch(python: string, dataDir: string): { version: string; results: Record<string, number> } | undefined {

@@ -11,19 +11,10 @@ import { getBackend } from '../../src/engine/select.js';
 import { loadNativeBackend, nativeSimdPaths, setNativeBlasThreads } from '../../src/engine/native.js';
 import { mlpLoptFeatureCount, type MlpLoptNet, type MlpLoptTensor } from '../../src/engine/mlp-lopt.js';
 import { oracleMlpLoptAccumulate, oracleMlpLoptApply, oracleNnAdamStep } from '../fixtures/mlp-lopt-oracle.js';
+import { mulberry32 } from '../fixtures/prng.js';
 
 // ---- deterministic inputs -------------------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly next: () => number;

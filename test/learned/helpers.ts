@@ -5,16 +5,8 @@ import type { Backend } from '../../src/engine/backend.js';
 import type { Params } from '../../src/engine/tensor.js';
 import type { Optimizer } from '../../src/optimizers/optimizer.js';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../fixtures/prng.js';
+import { mulberry32 } from '../fixtures/prng.js';
 
 /** Approximately normal values (sum of uniforms), float32-exact, from a seed. */
 export function normals(count: number, seed: number, std = 1): Float32Array {

@@ -5,6 +5,7 @@ import { dataCommand } from './data.js';
 import { reportFatal } from './errors.js';
 import { trainCommand } from './train.js';
 import { metaTrainCommand } from './meta-train.js';
+import { metaEvalCommand } from './meta-eval.js';
 
 const verbose = process.argv.includes('--verbose');
 
@@ -14,7 +15,7 @@ function buildProgram(): Command {
     .option('--verbose', 'print stack traces with errors')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error:') ? `lopt: ${text}` : text) });
-  for (const command of [trainCommand(), metaTrainCommand(), dataCommand()]) {
+  for (const command of [trainCommand(), metaTrainCommand(), metaEvalCommand(), dataCommand()]) {
     program.addCommand(command.exitOverride().option('--verbose', 'print stack traces with errors'));
   }
   return program;

@@ -42,6 +42,12 @@ export interface MetaRunResult {
 }
 
 export const METRICS_FILE = 'metrics.jsonl';
+export const HISTORY_DIR = 'history';
+
+/** Where the θ evaluated at an outer step is kept: `history/theta-0000100`. */
+export function historyFile(out: string, outerStep: number): string {
+  return join(out, HISTORY_DIR, `theta-${String(outerStep).padStart(7, '0')}`);
+}
 
 /** Keeps the metrics rows a checkpoint at outer step n covers (rows written after it are redone). */
 function trimMetrics(file: string, n: number): void {
@@ -75,7 +81,7 @@ function initialEvalFrom(file: string): number | null {
 
 export async function metaTrain(options: MetaRunOptions): Promise<MetaRunResult> {
   const { out, resume, checkpointEvery = 10, workers = 1, onStep, onEval, shouldStop, command, ...trainOptions } = options;
-  mkdirSync(out, { recursive: true });
+  mkdirSync(join(out, HISTORY_DIR), { recursive: true });
   const checkpointDir = join(out, 'checkpoint');
   const metricsFile = join(out, METRICS_FILE);
   const factory = workers > 1 ? workerExecutor(workers) : localExecutor;
@@ -113,6 +119,8 @@ export async function metaTrain(options: MetaRunOptions): Promise<MetaRunResult>
     lastEvalLoss = rows.reduce((a, r) => a + r.evalLoss, 0) / rows.length;
     if (learner.outerStep === 0) initialEvalLoss = lastEvalLoss;
     if (learner.bestEvalLoss() !== before) saveTheta(bestFile, lopt, learner.bestTheta()!, provenance(learner.bestEvalLoss()));
+    // Every evaluated θ is kept (a few KB each) so checkpoints can be evaluated later on other tasks.
+    saveTheta(historyFile(out, learner.outerStep), lopt, learner.theta(), provenance(lastEvalLoss));
   };
   const checkpoint = async () => {
     saveCheckpoint(checkpointDir, await learner.snapshot());

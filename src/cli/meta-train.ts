@@ -32,6 +32,8 @@ interface MetaTrainFlags {
   evalSeeds: number;
   checkpointEvery: number;
   lossAfterUpdate?: boolean;
+  initSearch?: number;
+  initSearchSteps: number;
   hparam: Record<string, number | boolean | string>;
   taskOpt: Record<string, number | boolean | string>;
   backend?: string;
@@ -57,6 +59,8 @@ export function metaTrainCommand(): Command {
     .option('--seed <s>', 'random seed', nonNegativeInt, 0)
     .requiredOption('--out <dir>', 'run folder: theta-latest, theta-best, metrics.jsonl, checkpoint/')
     .option('--resume', 'continue the run in --out from its checkpoint')
+    .option('--init-search <n>', 'start from the best initial θ of seeds S … S+N−1 (judged by a short inner run); written to DIR/init-search.json', positiveInt)
+    .option('--init-search-steps <n>', 'inner steps of each init-search run', positiveInt, 300)
     .option('--workers <w>', 'worker threads (default: all cores; 1: this thread)', positiveInt)
     .option('--meta-batch <b>', 'estimates averaged per update', positiveInt, 1)
     .option('--eval-every <e>', 'evaluate θ by full inner runs every E outer steps (0: never)', nonNegativeInt, 50)
@@ -125,6 +129,7 @@ async function runMetaTrain(flags: MetaTrainFlags): Promise<void> {
       outerSteps: flags.outerSteps, seed: flags.seed, metaBatch: flags.metaBatch,
       evalEvery: flags.evalEvery, evalSeeds: flags.evalSeeds, metaLossAfterUpdate: flags.lossAfterUpdate ?? false,
       command: `lopt ${process.argv.slice(2).join(' ')}`,
+      ...(flags.initSearch !== undefined ? { initSearch: { count: flags.initSearch, steps: flags.initSearchSteps } } : {}),
       onStep: (row) => {
         progress ??= makeProgress(flags.outerSteps, row.outerStep, label);
         progress.update(row.outerStep + 1, row.metaLoss, row.innerStepsPerSec);

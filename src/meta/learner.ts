@@ -8,6 +8,7 @@ import { accumulateSlot, perturbation, reduceSlot, sanitize } from './estimators
 import { buildLopt, buildTaskSource, type MetaProblemSpec } from './problem.js';
 import { localExecutor, thetaFromFlat, type SlotContext, type SlotExecutor } from './slots.js';
 import { train } from './train.js';
+import { initialThetaKey } from './init-search.js';
 import { checkSchedule, maxLength, type TruncationSchedule } from './truncation.js';
 import { newSlotState, slotKey, type EstimatorKind, type SlotState } from './unroll.js';
 
@@ -132,7 +133,7 @@ export class MetaLearner {
     const o = { ...DEFAULTS, ...rest };
     const lopt = buildLopt(o.problem);
     const root = keyFromSeed(o.seed);
-    const theta = flattenParams(given ?? lopt.init(foldIn(root, 0x7e7a)));
+    const theta = flattenParams(given ?? lopt.init(initialThetaKey(o.seed)));
     const slotCount = o.numTasks * o.metaBatch;
     const slots: SlotState[] = [];
     for (let b = 0; b < o.metaBatch; b++) for (let i = 0; i < o.numTasks; i++) slots.push(newSlotState(slotKey(root, b, i)));

@@ -8,6 +8,7 @@ import { MetaLearner, type EvalRow, type MetaTrainOptions, type MetricsRow } fro
 import { buildLopt } from './problem.js';
 import { localExecutor } from './slots.js';
 import { saveTheta, type ThetaProvenance } from './theta-file.js';
+import { searchInitialTheta } from './init-search.js';
 import { workerExecutor } from './workers.js';
 
 export interface MetaRunOptions extends MetaTrainOptions {
@@ -25,6 +26,8 @@ export interface MetaRunOptions extends MetaTrainOptions {
   shouldStop?: () => boolean;
   /** Recorded in the θ files' provenance. */
   command?: string;
+  /** A fresh run starts from the best initial θ of seeds seed … seed+count−1 (see init-search.ts). */
+  initSearch?: { count: number; steps: number };
 }
 
 export interface MetaRunResult {
@@ -43,6 +46,8 @@ export interface MetaRunResult {
 
 export const METRICS_FILE = 'metrics.jsonl';
 export const HISTORY_DIR = 'history';
+/** The init search's candidates and choice, when the run used one. */
+export const INIT_SEARCH_FILE = 'init-search.json';
 
 /** Where the θ evaluated at an outer step is kept: `history/theta-0000100`. */
 export function historyFile(out: string, outerStep: number): string {
@@ -61,7 +66,7 @@ function trimMetrics(file: string, n: number): void {
 }
 
 /** A resumed run keeps its checkpoint's settings: refuse flags that would silently change them. */
-function checkResumable(saved: Record<string, unknown>, given: Record<string, unknown>): void {
+export function checkResumable(saved: Record<string, unknown>, given: Record<string, unknown>): void {
   for (const key of ['problem', 'estimator', 'numTasks', 'truncLength', 'innerSteps', 'std', 'metaLr', 'seed', 'metaBatch', 'schedule']) {
     if (given[key] === undefined) continue;
     const a = JSON.stringify(saved[key] ?? null);
@@ -80,7 +85,7 @@ function initialEvalFrom(file: string): number | null {
 }
 
 export async function metaTrain(options: MetaRunOptions): Promise<MetaRunResult> {
-  const { out, resume, checkpointEvery = 10, workers = 1, onStep, onEval, shouldStop, command, ...trainOptions } = options;
+  const { out, resume, checkpointEvery = 10, workers = 1, onStep, onEval, shouldStop, command, initSearch, ...trainOptions } = options;
   mkdirSync(join(out, HISTORY_DIR), { recursive: true });
   const checkpointDir = join(out, 'checkpoint');
   const metricsFile = join(out, METRICS_FILE);
@@ -96,6 +101,11 @@ export async function metaTrain(options: MetaRunOptions): Promise<MetaRunResult>
     initialLoaded = initialEvalFrom(metricsFile);
   } else {
     if (hasCheckpoint(checkpointDir)) throw new Error(`${out} already holds a run: add --resume to continue it, or choose another --out`);
+    if (initSearch && trainOptions.theta === undefined) {
+      const found = searchInitialTheta(trainOptions.problem, trainOptions.seed, initSearch.count, initSearch.steps);
+      writeFileAtomic(join(out, INIT_SEARCH_FILE), `${JSON.stringify({ ...initSearch, firstSeed: trainOptions.seed, chosenSeed: found.seed, losses: found.losses })}\n`);
+      trainOptions.theta = found.theta;
+    }
     learner = await MetaLearner.create(trainOptions, factory);
     writeFileAtomic(metricsFile, '');
   }

@@ -34,6 +34,7 @@ interface MetaTrainFlags {
   lossAfterUpdate?: boolean;
   initSearch?: number;
   initSearchSteps: number;
+  maxMinutes?: number;
   hparam: Record<string, number | boolean | string>;
   taskOpt: Record<string, number | boolean | string>;
   backend?: string;
@@ -61,6 +62,7 @@ export function metaTrainCommand(): Command {
     .option('--resume', 'continue the run in --out from its checkpoint')
     .option('--init-search <n>', 'start from the best initial θ of seeds S … S+N−1 (judged by a short inner run); written to DIR/init-search.json', positiveInt)
     .option('--init-search-steps <n>', 'inner steps of each init-search run', positiveInt, 300)
+    .option('--max-minutes <m>', 'stop (checkpointed, exit 0) after M minutes of this invocation; continue with --resume', finiteNumber)
     .option('--workers <w>', 'worker threads (default: all cores; 1: this thread)', positiveInt)
     .option('--meta-batch <b>', 'estimates averaged per update', positiveInt, 1)
     .option('--eval-every <e>', 'evaluate θ by full inner runs every E outer steps (0: never)', nonNegativeInt, 50)
@@ -111,6 +113,8 @@ async function runMetaTrain(flags: MetaTrainFlags): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  if (flags.maxMinutes !== undefined && !(flags.maxMinutes > 0)) throw new UsageError(`--max-minutes must be positive, got ${flags.maxMinutes}`);
+  const deadline = flags.maxMinutes !== undefined ? Date.now() + flags.maxMinutes * 60_000 : null;
   const label = `${flags.lopt}/${flags.task ?? flags.family}/${flags.estimator}`;
   let progress: ReturnType<typeof makeProgress> | null = null;
   let result: MetaRunResult;
@@ -134,7 +138,7 @@ async function runMetaTrain(flags: MetaTrainFlags): Promise<void> {
         progress ??= makeProgress(flags.outerSteps, row.outerStep, label);
         progress.update(row.outerStep + 1, row.metaLoss, row.innerStepsPerSec);
       },
-      shouldStop: () => stopSignal !== null,
+      shouldStop: () => stopSignal !== null || (deadline !== null && Date.now() >= deadline),
     });
   } finally {
     (progress as ReturnType<typeof makeProgress> | null)?.stop();
@@ -143,7 +147,7 @@ async function runMetaTrain(flags: MetaTrainFlags): Promise<void> {
   }
   const fmt = (x: number | null) => (x === null ? '-' : Number.isFinite(x) ? x.toFixed(4) : String(x));
   const lines = [
-    `${label}: ${result.outerSteps}/${flags.outerSteps} outer steps${result.stopped ? ` (stopped by ${stopSignal}; continue with --resume)` : ''}, ${workers} worker${workers === 1 ? '' : 's'}`,
+    `${label}: ${result.outerSteps}/${flags.outerSteps} outer steps${result.stopped ? ` (stopped by ${stopSignal ?? `--max-minutes ${flags.maxMinutes}`}; continue with --resume)` : ''}, ${workers} worker${workers === 1 ? '' : 's'}`,
     `meta-loss ${fmt(result.metaLoss)}, ${result.innerStepsPerSec.toFixed(0)} inner steps/s`,
     `evaluation loss: initial θ ${fmt(result.initialEvalLoss)}, best ${fmt(result.bestEvalLoss)}, latest ${fmt(result.lastEvalLoss)}`,
     `weights: ${result.weights.latest}${result.weights.best ? `, ${result.weights.best}` : ''}`,
@@ -156,5 +160,5 @@ async function runMetaTrain(flags: MetaTrainFlags): Promise<void> {
       lastEvalLoss: result.lastEvalLoss, totalInnerSteps: result.totalInnerSteps, stopped: result.stopped, workers,
     })}\n`);
   }
-  if (result.stopped) process.exitCode = stopSignal === 'SIGTERM' ? 143 : 130;
+  if (result.stopped && stopSignal !== null) process.exitCode = stopSignal === 'SIGTERM' ? 143 : 130;
 }

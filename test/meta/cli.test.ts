@@ -50,3 +50,24 @@ test('lopt meta-train: SIGTERM checkpoints, --resume finishes with the uninterru
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('lopt meta-train --max-minutes stops with a checkpoint and exit 0, saying how to continue', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lopt-meta-budget-'));
+  try {
+    const out = join(root, 'run');
+    const args = ARGS.map((a) => (a === '400' ? '20000' : a));
+    const first = spawnSync(process.execPath, [CLI, ...args, '--out', out, '--max-minutes', '0.01'], { encoding: 'utf8' });
+    assert.equal(first.status, 0, first.stderr);
+    const summary = JSON.parse(first.stdout.trim().split('\n').at(-1)!) as { outerSteps: number; stopped: boolean };
+    assert.equal(summary.stopped, true);
+    assert.ok(summary.outerSteps > 0 && summary.outerSteps < 20000, `stopped at ${summary.outerSteps}`);
+    assert.match(first.stdout, /stopped by --max-minutes 0.01; continue with --resume/);
+    assert.equal(rows(out), summary.outerSteps);
+    assert.ok(existsSync(join(out, 'checkpoint', 'state.v8')));
+    const bad = spawnSync(process.execPath, [CLI, ...args, '--out', join(root, 'bad'), '--max-minutes', '0'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--max-minutes must be positive/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -111,6 +111,27 @@ export function metaLrAt(schedule: MetaLrSchedule, lr: number, t: number, total:
   return lr * 0.5 * (1 + Math.cos(Math.PI * frac));
 }
 
+/**
+ * Full inner runs of θ on the evaluation seeds reserved by the run's seed (a key branch no training
+ * slot uses): the learner's periodic evaluation, and what remote evaluators run on published θ.
+ */
+export function evaluateTheta(
+  o: Omit<MetaTrainOptions, 'theta'>, theta: Params, at: { outerStep: number; thetaVersion: number },
+): EvalRow[] {
+  const lopt = buildLopt(o.problem);
+  const source = buildTaskSource(o.problem);
+  const root = keyFromSeed(o.seed);
+  const rows: EvalRow[] = [];
+  for (let seed = 0; seed < (o.evalSeeds ?? 2); seed++) {
+    const key = foldIn(foldIn(root, 0xe7a1), seed);
+    const task = source.taskFor(foldIn(key, 1));
+    const result = train({ task, optimizer: lopt.optFn(theta), steps: o.evalSteps ?? o.innerSteps, key: foldIn(key, 2) });
+    const evalLoss = Number.isNaN(result.meanLoss) ? Infinity : result.meanLoss;
+    rows.push({ outerStep: at.outerStep, thetaVersion: at.thetaVersion, evalTask: source.name, evalSeed: seed, evalLoss });
+  }
+  return rows;
+}
+
 export class MetaLearner {
   private executor: SlotExecutor | null = null;
   private readonly root: Key;
@@ -214,8 +235,15 @@ export class MetaLearner {
 
   /** One outer step: estimate, clip, Adam; returns the metrics row. */
   async step(): Promise<MetricsRow> {
+    return this.applyGradient(await this.estimate());
+  }
+
+  /**
+   * The update of one outer step from an averaged gradient estimate (local, or gathered from remote
+   * workers by src/distributed): clip per element, Adam, advance the outer step and θ version.
+   */
+  applyGradient(est: { grad: Float64Array; metaLoss: number; nanCount: number; innerSteps: number; seconds: number }): MetricsRow {
     const o = this.snap.options;
-    const est = await this.estimate();
     const clip = o.gradClip ?? 3;
     let sq = 0;
     for (const g of est.grad) sq += g * g;
@@ -245,22 +273,8 @@ export class MetaLearner {
 
   /** Full inner runs of the current θ on the reserved evaluation seeds; updates the best θ. */
   evaluate(): EvalRow[] {
-    const o = this.snap.options;
-    const lopt = buildLopt(o.problem);
-    const source = buildTaskSource(o.problem);
-    const theta = this.theta();
-    const rows: EvalRow[] = [];
-    let sum = 0;
-    for (let seed = 0; seed < (o.evalSeeds ?? 2); seed++) {
-      // Evaluation keys live under their own branch of the root: never used by training slots.
-      const key = foldIn(foldIn(this.root, 0xe7a1), seed);
-      const task = source.taskFor(foldIn(key, 1));
-      const result = train({ task, optimizer: lopt.optFn(theta), steps: o.evalSteps ?? o.innerSteps, key: foldIn(key, 2) });
-      const evalLoss = Number.isNaN(result.meanLoss) ? Infinity : result.meanLoss;
-      rows.push({ outerStep: this.snap.outerStep, thetaVersion: this.snap.thetaVersion, evalTask: source.name, evalSeed: seed, evalLoss });
-      sum += evalLoss;
-    }
-    const mean = sum / rows.length;
+    const rows = evaluateTheta(this.snap.options, this.theta(), { outerStep: this.snap.outerStep, thetaVersion: this.snap.thetaVersion });
+    const mean = rows.reduce((a, r) => a + r.evalLoss, 0) / rows.length;
     if (!this.snap.best || mean < this.snap.best.evalLoss) {
       this.snap.best = { theta: this.snap.theta.slice(), evalLoss: mean, outerStep: this.snap.outerStep };
     }

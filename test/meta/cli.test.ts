@@ -71,3 +71,28 @@ test('lopt meta-train --max-minutes stops with a checkpoint and exit 0, saying h
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('lopt meta-train --init-weights starts a new run from another run\'s θ; wrong optimizer or --resume is refused', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lopt-meta-init-'));
+  try {
+    const first = join(root, 'first');
+    const short = ARGS.map((a) => (a === '400' ? '5' : a));
+    assert.equal(spawnSync(process.execPath, [CLI, ...short, '--out', first], { encoding: 'utf8' }).status, 0);
+    const second = join(root, 'second');
+    const staged = spawnSync(process.execPath, [CLI, ...short.map((a) => (a === '0' ? '1' : a)), '--out', second,
+      '--init-weights', join(first, 'theta-latest')], { encoding: 'utf8' });
+    assert.equal(staged.status, 0, staged.stderr);
+    const theta = (file: string) => flattenParams(loadTheta(file).theta);
+    // --eval-every 1 keeps the starting θ as history/theta-0000000.
+    assert.deepEqual(theta(join(second, 'history', 'theta-0000000')), theta(join(first, 'theta-latest')));
+    const wrong = spawnSync(process.execPath, [CLI, ...short.map((a) => (a === 'small_fc_lopt' ? 'nn_adam' : a)), '--out', join(root, 'x'),
+      '--init-weights', join(first, 'theta-latest')], { encoding: 'utf8' });
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /holds weights for small_fc_lopt, not nn_adam/);
+    const both = spawnSync(process.execPath, [CLI, ...short, '--out', first, '--resume', '--init-weights', join(first, 'theta-latest')], { encoding: 'utf8' });
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /--init-weights starts a new run/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

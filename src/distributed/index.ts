@@ -1,0 +1,16 @@
+// Distributed meta-training over Redis with BullMQ: the learner, worker and evaluator roles, the
+// Redis connection they share, and the message formats and gates they rely on.
+export { runDistributedLearner, type LearnerOptions, type DistributedLearnerResult, type UpdateRow, type EstimateSummary } from './learner.js';
+export { runDistributedWorker, estimatorSeed, type WorkerOptions, type WorkerResult } from './worker.js';
+export { runDistributedEvaluator, type EvaluatorOptions, type EvaluatorResult } from './evaluator.js';
+export { DEFAULT_REISSUE_AFTER_MS, runSettings, settingsDigest, type RoleOptions } from './settings.js';
+export { SettingsMismatch } from './agents.js';
+export { EstimateBatcher, type Candidate, type Verdict } from './batcher.js';
+export { RedisClient, RedisUnreachableError, DEFAULT_RETRY, retryBudgetMs, formatDelay, type RetryPolicy } from './redis-client.js';
+export { BullRedisClient } from './bullmq-client.js';
+export { parseRedisUrl, type RedisTarget } from './redis-url.js';
+export { encodeFloat32, decodeFloat32 } from './codec.js';
+export {
+  MessageRejected, parseThetaRecord, parseResult, parseUnrollJob, parseEvalJob, encodeThetaRecord, encodeEstimate,
+  encodeEvalResult, resultLimit, type ThetaRecord, type EstimateMessage, type EvalMessage, type ResultMessage,
+} from './messages.js';

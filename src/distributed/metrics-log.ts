@@ -1,0 +1,31 @@
+// A role's metrics.jsonl: one JSON object per line, appended synchronously so the file's length
+// at a checkpoint marks exactly the rows that checkpoint covers (a resumed learner cuts back to it).
+import { appendFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export class MetricsLog {
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+  }
+
+  /** Starts an empty file. */
+  reset(): void {
+    writeFileSync(this.file, '');
+  }
+
+  append(...rows: object[]): void {
+    if (rows.length === 0) return;
+    appendFileSync(this.file, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  }
+
+  /** The file's length in bytes (0 when missing). */
+  bytes(): number {
+    return existsSync(this.file) ? statSync(this.file).size : 0;
+  }
+
+  /** Drops everything written after the first `bytes` bytes (rows redone after a resume). */
+  truncate(bytes: number): void {
+    if (!existsSync(this.file)) writeFileSync(this.file, '');
+    else if (statSync(this.file).size > bytes) truncateSync(this.file, bytes);
+  }
+}

@@ -13,4 +13,5 @@ export { learned, type LearnedOptimizer, type LearnedOptimizerName, type Learned
 export { train, evaluateSplit, type TrainOptions, type TrainResult, type Evaluation } from './meta/train.js';
 export * as meta from './meta/index.js';
 export { metaTrain, MetaLearner, type MetaRunOptions, type MetaRunResult } from './meta/index.js';
+export * as study from './study/index.js';
 export * as distributed from './distributed/index.js';

@@ -2,6 +2,8 @@
 // The `lopt` command: wires the subcommands and turns every failure into one line and exit code 2.
 import { Command, CommanderError } from 'commander';
 import { dataCommand } from './data.js';
+import { reportCommand } from './report.js';
+import { studyCommand } from './study.js';
 import { reportFatal } from './errors.js';
 import { trainCommand } from './train.js';
 import { metaTrainCommand } from './meta-train.js';
@@ -15,7 +17,7 @@ function buildProgram(): Command {
     .option('--verbose', 'print stack traces with errors')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error:') ? `lopt: ${text}` : text) });
-  for (const command of [trainCommand(), metaTrainCommand(), metaEvalCommand(), dataCommand()]) {
+  for (const command of [trainCommand(), metaTrainCommand(), metaEvalCommand(), dataCommand(), studyCommand(), reportCommand()]) {
     program.addCommand(command.exitOverride().option('--verbose', 'print stack traces with errors'));
   }
   return program;

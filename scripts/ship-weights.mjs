@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Ships a meta-trained θ as the package's pretrained weights: copies a run's θ file into
+// pretrained/<optimizer>.safetensors with the manifest issue 8 asks for (optimizer, task, estimator
+// settings, outer steps, meta-training inner steps, selection metric, date, command to reproduce).
+// Usage: node scripts/ship-weights.mjs --run DIR [--theta theta-best] --selection TEXT --reproduce CMD
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { learned } from '../dist/src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    run: { type: 'string' }, theta: { type: 'string', default: 'theta-best' },
+    selection: { type: 'string' }, reproduce: { type: 'string' }, out: { type: 'string' },
+  },
+});
+if (!values.run || !values.selection || !values.reproduce) {
+  console.error('usage: node scripts/ship-weights.mjs --run DIR [--theta theta-best] --selection TEXT --reproduce CMD [--out FILE]');
+  process.exit(2);
+}
+const source = join(values.run, values.theta);
+const { optimizer, theta, provenance } = learned.load(source);
+// Inner steps the run had applied when this θ was made (each PES copy counted), from metrics.jsonl.
+const rows = readFileSync(join(values.run, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+const upTo = provenance.outerSteps ?? Infinity;
+const metaTrainingInnerSteps = rows.filter((r) => r.evalTask === undefined && r.outerStep < upTo).reduce((a, r) => a + (r.innerSteps ?? 0), 0);
+const out = values.out ?? join('pretrained', `${optimizer.name}.safetensors`);
+learned.save(out, optimizer, theta, {
+  ...provenance,
+  metaTrainingInnerSteps,
+  selection: values.selection,
+  reproduce: values.reproduce,
+  shippedFrom: `${values.run}/${values.theta}`,
+  shippedAt: new Date().toISOString(),
+});
+console.log(`${out}: ${optimizer.name} from ${source} (outer step ${provenance.outerSteps}, ${metaTrainingInnerSteps} meta-training inner steps, evaluation loss ${provenance.evalLoss})`);

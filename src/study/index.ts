@@ -1,0 +1,11 @@
+// The study's public surface (re-exported as `study` from the package entry): run it, read its database.
+export { runStudy, resolveStudyConfig, studyConfigSchema, SMOKE_PRESET, STUDY_PHASES, DEFAULT_STUDY_TASKS, DEFAULT_STUDY_OPTIMIZERS, type StudyConfig, type StudyConfigInput, type StudyEvents, type StudyPhase, type StudyResult } from './study.js';
+export * from './db.js';
+export { searchSeeds, evalSeeds, SEARCH_SEED_BASE, EVAL_SEED_BASE, NADAMW_DRAW_SEED, UNTRAINED_THETA_SEED } from './seeds.js';
+export { LR_GRID, NADAMW_SPACE, lrGrid, nadamwList, nadamwConfigs, sampleNadamw, searchConfigs, type NadamwConfig } from './search-space.js';
+export { chooseBest, planSearch, type ConfigResult, type Selection } from './search.js';
+export { measureOverhead, timingPoints, BATCH_SIZES, WIDTH_SWEEPS, DEFAULT_TIMING, type TimingSettings, type OverheadMeasurement } from './overhead.js';
+export { float32Bytes, measureInChild, type MemoryChildReport } from './memory.js';
+export { parseVariants, type VariantSpec } from './variants.js';
+export { budgetFor, DEFAULT_NADAMW_BUDGET } from './budget.js';
+export { optimizerSpec, buildOptimizer, type OptimizerSpec } from './optimizer-spec.js';

@@ -281,7 +281,8 @@ async function runDistributed(flags: MetaTrainFlags, train: Omit<MetaTrainOption
     }
   } catch (error) {
     if (error instanceof RedisUnreachableError) {
-      process.stderr.write(`lopt: error: ${error.message} (${flags.redisRetries} attempts over ${formatDelay(retryBudgetMs(retry))})\n`);
+      const spent = error.retriesSpent ? ` (${flags.redisRetries} attempts over ${formatDelay(retryBudgetMs(retry))})` : '';
+      process.stderr.write(`lopt: error: ${error.message}${spent}\n`);
       process.exit(1);
     }
     if (error instanceof SettingsMismatch) throw new UsageError(error.message);

@@ -1,18 +1,13 @@
 // The evaluator role: takes the θ the learner publishes for evaluation, runs full inner runs on the
 // run's reserved evaluation seeds (the same as the local learner's periodic evaluation), records
 // the rows in its own metrics.jsonl and sends them to the learner, which keeps theta-best.
-import { join } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
-// BullMQ is loaded when a role runs, not when lopt is imported (it takes about half a second).
-import type { Job, Queue, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { EvalRow, MetaTrainOptions } from '../meta/learner.js';
-import { buildLopt } from '../meta/problem.js';
-import { heartbeat, HEARTBEAT_EVERY_MS, newAgentId, readState, waitForLearner } from './agents.js';
-import { connectRedis, defaultLog, logErrors } from './connect.js';
-import { encodeEvalResult, MessageRejected, parseEvalJob, parseThetaRecord, replyLimit } from './messages.js';
-import { MetricsLog } from './metrics-log.js';
-import { namespace } from './namespace.js';
-import { DEFAULT_REISSUE_AFTER_MS, runSettings, settingsDigest, thetaCount, type RoleOptions } from './settings.js';
+import { readState, startAgent } from './agents.js';
+import { encodeEvalResult, MessageRejected, parseEvalJob } from './messages.js';
+import { readThetaRecord } from './redis-read.js';
+import type { RoleOptions } from './settings.js';
 
 export interface EvaluatorOptions extends RoleOptions {
   evaluatorId?: string;
@@ -38,36 +33,15 @@ function evaluateInThread(options: Omit<MetaTrainOptions, 'theta'>, theta: Float
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function runDistributedEvaluator(o: EvaluatorOptions): Promise<EvaluatorResult> {
-  const { Queue, Worker } = await import('bullmq');
-  const log = o.log ?? defaultLog;
-  const ns = namespace(o.runId);
-  const evaluatorId = o.evaluatorId ?? newAgentId();
-  const reissueAfter = o.reissueAfterMs ?? DEFAULT_REISSUE_AFTER_MS;
-  const settings = runSettings(o.train);
-  const digest = settingsDigest(settings);
-  const count = thetaCount(buildLopt(o.train.problem));
-  const metrics = new MetricsLog(join(o.out, 'metrics.jsonl'));
-  const shouldStop = o.shouldStop ?? (() => false);
+  const agent = await startAgent(o, 'evaluator', o.evaluatorId);
+  const { id: evaluatorId, ns, client, log, shouldStop, digest, count, metrics } = agent;
   const result: EvaluatorResult = { evaluatorId, evaluations: 0, stopped: false };
-
-  const { client, lost } = await connectRedis(o, `evaluator:${evaluatorId}`, replyLimit(count));
-  let bull: Worker | null = null;
-  const queues: Queue[] = [];
-  let timer: NodeJS.Timeout | null = null;
   try {
-    await heartbeat(client, ns.keys.evaluators, evaluatorId);
-    timer = setInterval(() => { heartbeat(client, ns.keys.evaluators, evaluatorId).catch(() => {}); }, HEARTBEAT_EVERY_MS);
-    const state = await Promise.race([waitForLearner(client, ns, settings, digest, log, shouldStop, client.target.display), lost]);
+    const state = await agent.join();
     if (state === null) return { ...result, stopped: true };
-    log(`evaluator ${evaluatorId} joined run "${ns.runId}" on ${client.target.display}`);
-    const evalQueue = new Queue(ns.queues.eval, { connection: client, prefix: ns.prefix });
-    const resultsQueue = new Queue(ns.queues.results, { connection: client, prefix: ns.prefix });
-    queues.push(evalQueue, resultsQueue);
-    logErrors(evalQueue, 'eval queue', log);
-    logErrors(resultsQueue, 'results queue', log);
+    const evalQueue = agent.queue(ns.queues.eval, 'eval queue');
+    const resultsQueue = agent.queue(ns.queues.results, 'results queue');
 
     const processor = async (job: Job) => {
       let data;
@@ -78,16 +52,15 @@ export async function runDistributedEvaluator(o: EvaluatorOptions): Promise<Eval
         log(`rejected evaluation job ${String(job.id).slice(0, 80)}: ${error.message}`);
         return { rejected: error.message };
       }
-      const text = await client.raw.command(['GET', ns.evalTheta(data.thetaVersion)]);
-      if (text === null) return { skipped: 'θ no longer published' };
       let rec;
       try {
-        rec = parseThetaRecord(text, count);
+        rec = await readThetaRecord(client, ns.evalTheta(data.thetaVersion), count);
       } catch (error) {
         if (!(error instanceof MessageRejected)) throw error;
         log(`rejected ${error.message}`);
         return { rejected: error.message };
       }
+      if (rec === null) return { skipped: 'θ no longer published' };
       if (rec.configDigest !== digest || rec.version !== data.thetaVersion || rec.outerStep !== data.outerStep) {
         log(`rejected evaluation job ${String(job.id)}: its θ record does not match the job or this run's settings`);
         return { rejected: 'mismatched θ record' };
@@ -101,12 +74,8 @@ export async function runDistributedEvaluator(o: EvaluatorOptions): Promise<Eval
       result.evaluations += 1;
       return { thetaVersion: rec.version };
     };
-    bull = new Worker(ns.queues.eval, processor, {
-      connection: client, prefix: ns.prefix, concurrency: 1, drainDelay: 1,
-      lockDuration: reissueAfter, stalledInterval: Math.max(500, Math.floor(reissueAfter / 2)), maxStalledCount: 5,
-    });
-    logErrors(bull, 'evaluation jobs', log);
-    bull.on('failed', (job, error) => log(`evaluation job ${String(job?.id)} failed: ${error.message}`));
+    const jobs = agent.takeJobs(ns.queues.eval, processor, 'evaluation jobs');
+    jobs.on('failed', (job, error) => log(`evaluation job ${String(job?.id)} failed: ${error.message}`));
 
     // Leave when the run is done and no evaluation is left, or when asked to stop.
     let leaving = false;
@@ -126,20 +95,12 @@ export async function runDistributedEvaluator(o: EvaluatorOptions): Promise<Eval
       poll();
     });
     try {
-      await Promise.race([finished, lost]);
+      await Promise.race([finished, agent.link.lost]);
     } finally {
       leaving = true;
     }
     return result;
   } finally {
-    if (timer) clearInterval(timer);
-    const closing = async () => {
-      if (bull) await bull.close();
-      for (const q of queues) await q.close();
-      await client.raw.command(['ZREM', ns.keys.evaluators, evaluatorId]);
-      await client.quit();
-    };
-    if (client.raw.status === 'ready') await Promise.race([closing().catch(() => {}), sleep(30_000)]);
-    else client.disconnect();
+    await agent.leave();
   }
 }

@@ -6,8 +6,9 @@ export { runDistributedEvaluator, type EvaluatorOptions, type EvaluatorResult } 
 export { DEFAULT_REISSUE_AFTER_MS, runSettings, settingsDigest, type RoleOptions } from './settings.js';
 export { SettingsMismatch } from './agents.js';
 export { EstimateBatcher, type Candidate, type Verdict } from './batcher.js';
-export { RedisClient, RedisUnreachableError, DEFAULT_RETRY, retryBudgetMs, formatDelay, type RetryPolicy } from './redis-client.js';
-export { BullRedisClient } from './bullmq-client.js';
+export { RedisUnreachableError, DEFAULT_RETRY, retryBudgetMs, formatDelay, type RetryPolicy } from './retry.js';
+export { openRedis, connectRedis, type RedisLink } from './connect.js';
+export { readBounded } from './redis-read.js';
 export { parseRedisUrl, type RedisTarget } from './redis-url.js';
 export { encodeFloat32, decodeFloat32 } from './codec.js';
 export {

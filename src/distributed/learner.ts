@@ -5,39 +5,35 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 // BullMQ is loaded when a role runs, not when lopt is imported (it takes about half a second).
 import type { Job, Queue, Worker } from 'bullmq';
 import { hasCheckpoint } from '../meta/checkpoint.js';
 import { MetaLearner, type MetricsRow } from '../meta/learner.js';
 import { buildLopt } from '../meta/problem.js';
-import { checkResumable } from '../meta/run.js';
+import { checkResumable, type MetaRunOptions, type MetaRunResult } from '../meta/run.js';
 import { thetaFromFlat } from '../meta/slots.js';
 import { saveTheta, type ThetaProvenance } from '../meta/theta-file.js';
 import { countLive } from './agents.js';
 import { EstimateBatcher, type Verdict } from './batcher.js';
-import type { BullRedisClient } from './bullmq-client.js';
 import {
   hasDistributedCheckpoint, loadDistributedCheckpoint, saveDistributedCheckpoint, type DistributedCheckpoint,
 } from './checkpoint.js';
 import { connectRedis, defaultLog, logErrors } from './connect.js';
 import {
-  encodeRunConfig, encodeRunState, encodeThetaRecord, MessageRejected, parseResult,
-  replyLimit, type EstimateMessage, type EvalMessage,
+  encodeRunConfig, encodeRunState, encodeThetaRecord, MessageRejected, parseResult, type EstimateMessage, type EvalMessage,
 } from './messages.js';
 import { MetricsLog } from './metrics-log.js';
 import { namespace, type Namespace } from './namespace.js';
+import { jobWorkerOptions, queueOptions } from './queues.js';
 import { DEFAULT_REISSUE_AFTER_MS, runSettings, settingsDigest, type RoleOptions } from './settings.js';
 
-export interface LearnerOptions extends RoleOptions {
+/** The local run's `resume`, `checkpointEvery` and `command`, and what only the distributed learner has. */
+export interface LearnerOptions extends RoleOptions, Pick<MetaRunOptions, 'resume' | 'checkpointEvery' | 'command'> {
   /** Estimates made at θ versions more than this many updates old are dropped. */
   staleness: number;
-  resume?: boolean;
-  /** Checkpoint every K outer steps (default 10; 0: only at the end and when stopped). */
-  checkpointEvery?: number;
   /** How long to wait at the end for outstanding evaluations while an evaluator is alive (default 300 s). */
   evalWaitMs?: number;
-  /** Recorded in the θ files' provenance. */
-  command?: string;
   onUpdate?: (row: UpdateRow) => void;
 }
 
@@ -73,17 +69,8 @@ export interface UpdateRow extends MetricsRow {
   droppedJobs: { jobId: string; workerId: string; verdict: string }[];
 }
 
-export interface DistributedLearnerResult {
-  outerSteps: number;
-  metaLoss: number;
-  /** Inner steps of applied estimates per second of this invocation (all workers together). */
-  innerStepsPerSec: number;
-  totalInnerSteps: number;
-  initialEvalLoss: number | null;
-  bestEvalLoss: number | null;
-  lastEvalLoss: number | null;
-  weights: { latest: string; best: string | null };
-  stopped: boolean;
+/** The local run's result (innerStepsPerSec: of the applied estimates, all workers together), and the drop counts. */
+export interface DistributedLearnerResult extends MetaRunResult {
   dropped: UpdateRow['dropped'];
 }
 
@@ -99,11 +86,11 @@ const EVAL_THETA_TTL_MS = 7 * 24 * 3600 * 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Holds the run's learner lease; waits for a crashed learner's lease to expire. */
-async function acquireLease(client: BullRedisClient, ns: Namespace, token: string, ttlMs: number, log: (l: string) => void, where: string): Promise<void> {
+async function acquireLease(client: Redis, ns: Namespace, token: string, ttlMs: number, log: (l: string) => void, where: string): Promise<void> {
   const deadline = Date.now() + ttlMs + 2000;
   let told = false;
   for (;;) {
-    const ok = await client.raw.command(['SET', ns.keys.lease, token, 'NX', 'PX', ttlMs]);
+    const ok = await client.set(ns.keys.lease, token, 'PX', ttlMs, 'NX');
     if (ok === 'OK') return;
     if (Date.now() > deadline) throw new Error(`another learner holds run "${ns.runId}" on ${where}: stop it, or use another --run-id`);
     if (!told) log(`run "${ns.runId}" has a live learner lease; waiting up to ${Math.ceil((ttlMs + 2000) / 1000)} s for it to expire`);
@@ -113,17 +100,17 @@ async function acquireLease(client: BullRedisClient, ns: Namespace, token: strin
 }
 
 /** A fresh run starts from empty queues and keys (the folder had no checkpoint to resume). */
-async function clearRun(client: BullRedisClient, ns: Namespace): Promise<void> {
+async function clearRun(client: Redis, ns: Namespace): Promise<void> {
   const { Queue } = await import('bullmq');
   for (const name of Object.values(ns.queues)) {
-    const q = new Queue(name, { connection: client, prefix: ns.prefix });
+    const q = new Queue(name, queueOptions(client, ns));
     q.on('error', () => {});
     await q.obliterate({ force: true });
     await q.close();
   }
   let cursor = '0';
   do {
-    const [next, keys] = await client.scan(cursor, { MATCH: `${ns.prefix}:eval-theta:*`, COUNT: 200 });
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${ns.prefix}:eval-theta:*`, 'COUNT', 200);
     if (keys.length) await client.del(...keys);
     cursor = next;
   } while (cursor !== '0');
@@ -175,8 +162,9 @@ export async function runDistributedLearner(o: LearnerOptions): Promise<Distribu
     evaluated: [...evaluated], initialEvalLoss, lastEvalLoss: lastEval,
   });
 
-  const { client, lost } = await connectRedis(o, 'learner', replyLimit(count));
-  const where = client.target.display;
+  const link = await connectRedis(o, 'learner');
+  const { client, lost } = link;
+  const where = link.target.display;
   const leaseToken = randomBytes(12).toString('hex');
   let leaseHeld = false;
   const queues: Queue[] = [];
@@ -191,16 +179,16 @@ export async function runDistributedLearner(o: LearnerOptions): Promise<Distribu
   try {
     await acquireLease(client, ns, leaseToken, reissueAfter, log, where);
     leaseHeld = true;
-    const incarnation = Number(await client.raw.command(['INCR', ns.keys.incarnation]));
+    const incarnation = await client.incr(ns.keys.incarnation);
     if (restored) {
       metrics.truncate(restored.metricsBytes);
     } else {
       await clearRun(client, ns);
       metrics.reset();
     }
-    await client.raw.command(['SET', ns.keys.config, encodeRunConfig(digest, settings)]);
-    const unroll = new Queue(ns.queues.unroll, { connection: client, prefix: ns.prefix });
-    const evalQueue = new Queue(ns.queues.eval, { connection: client, prefix: ns.prefix });
+    await client.set(ns.keys.config, encodeRunConfig(digest, settings));
+    const unroll = new Queue(ns.queues.unroll, queueOptions(client, ns));
+    const evalQueue = new Queue(ns.queues.eval, queueOptions(client, ns));
     queues.push(unroll, evalQueue);
     logErrors(unroll, 'unroll queue', log);
     logErrors(evalQueue, 'eval queue', log);
@@ -214,10 +202,13 @@ export async function runDistributedLearner(o: LearnerOptions): Promise<Distribu
         batcher.publish(s.thetaVersion, currentTag);
       }
       const record = encodeThetaRecord({ version: s.thetaVersion, tag: currentTag, outerStep: s.outerStep, status, configDigest: digest, theta: s.theta });
-      await client.raw.batch([
-        ['SET', ns.keys.theta, record],
-        ['SET', ns.keys.state, encodeRunState({ version: s.thetaVersion, outerStep: s.outerStep, status })],
-      ]);
+      // Together: a worker never sees the state of one θ and the record of another.
+      const replies = await client.multi()
+        .set(ns.keys.theta, record)
+        .set(ns.keys.state, encodeRunState({ version: s.thetaVersion, outerStep: s.outerStep, status }))
+        .exec();
+      const failed = replies?.find(([error]) => error);
+      if (!replies || failed) throw failed?.[0] ?? new Error('publishing θ: transaction aborted');
     };
     const publishEval = async (version: number, outerStep: number, theta: Float32Array, tag: string) => {
       evalThetas.set(version, { outerStep, theta, tag });
@@ -227,7 +218,7 @@ export async function runDistributedLearner(o: LearnerOptions): Promise<Distribu
         await client.del(ns.evalTheta(oldest));
       }
       const record = encodeThetaRecord({ version, tag, outerStep, status: 'running', configDigest: digest, theta });
-      await client.raw.command(['SET', ns.evalTheta(version), record, 'PX', EVAL_THETA_TTL_MS]);
+      await client.set(ns.evalTheta(version), record, 'PX', EVAL_THETA_TTL_MS);
       await evalQueue.add('eval', { kind: 'eval', thetaVersion: version, outerStep }, {
         jobId: `e${incarnation}.${version}`, removeOnComplete: true, removeOnFail: 100,
       });
@@ -400,10 +391,7 @@ export async function runDistributedLearner(o: LearnerOptions): Promise<Distribu
     } else if (evalEvery > 0) {
       await publishEval(0, 0, learner.snap.theta.slice(), currentTag);
     }
-    results = new Worker(ns.queues.results, processor, {
-      connection: client, prefix: ns.prefix, concurrency: 1,
-      lockDuration: reissueAfter, stalledInterval: Math.max(500, Math.floor(reissueAfter / 2)), maxStalledCount: 5,
-    });
+    results = new Worker(ns.queues.results, processor, jobWorkerOptions(client, ns, reissueAfter));
     logErrors(results, 'results queue', log);
     results.on('failed', (job, error) => log(`result ${String(job?.id).slice(0, 80)} failed: ${error.message}`));
     let stopped = false;
@@ -412,12 +400,12 @@ export async function runDistributedLearner(o: LearnerOptions): Promise<Distribu
       if (o.shouldStop?.() && !stopped) { stopped = true; resolveDone(); return; }
       if (ticking) return;
       ticking = true;
-      client.raw.command(['EVAL', LEASE_RENEW, 1, ns.keys.lease, leaseToken, reissueAfter]).then(async (renewed) => {
+      client.eval(LEASE_RENEW, 1, ns.keys.lease, leaseToken, reissueAfter).then(async (renewed) => {
         if (Number(renewed) === 0) fail(new Error(`run "${ns.runId}" on ${where} was taken over by another learner: this one stops`));
         // A Redis that restarted without its data: publish the run again (queues refill by topUp).
-        if (Number(renewed) === 2 || Number(await client.raw.command(['EXISTS', ns.keys.theta, ns.keys.config])) < 2) {
+        if (Number(renewed) === 2 || (await client.exists(ns.keys.theta, ns.keys.config)) < 2) {
           log(`run "${ns.runId}" was missing from Redis at ${where}; publishing it again`);
-          await client.raw.command(['SET', ns.keys.config, encodeRunConfig(digest, settings)]);
+          await client.set(ns.keys.config, encodeRunConfig(digest, settings));
           await publish(phase === 'training' ? 'running' : 'done', false);
           for (const [version, e] of [...evalThetas]) await publishEval(version, e.outerStep, e.theta, e.tag);
         }
@@ -473,13 +461,10 @@ export async function runDistributedLearner(o: LearnerOptions): Promise<Distribu
     throw error;
   } finally {
     if (timer) clearInterval(timer);
-    const closing = async () => {
+    await link.close(async (alive) => {
       if (results) await results.close(true);
       for (const q of queues) await q.close();
-      if (leaseHeld && client.raw.status === 'ready') await client.raw.command(['EVAL', LEASE_RELEASE, 1, ns.keys.lease, leaseToken]);
-      await client.quit();
-    };
-    if (client.raw.status === 'ready') await Promise.race([closing().catch(() => {}), sleep(5000)]);
-    else client.disconnect();
+      if (alive && leaseHeld) await client.eval(LEASE_RELEASE, 1, ns.keys.lease, leaseToken);
+    });
   }
 }

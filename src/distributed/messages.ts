@@ -2,6 +2,7 @@
 // config), the jobs it issues (unroll, eval) and what workers and evaluators send back (estimates,
 // evaluation rows). Nothing read from Redis is used before it passes here: text is size-checked
 // before it is parsed, then shape-checked, then the vectors are decoded to exactly the expected size.
+// (What lopt reads itself is bounded before it is even decoded as text: see redis-read.ts.)
 import { z } from 'zod';
 import { decodeFloat32, encodeFloat32, encodedLength } from './codec.js';
 
@@ -18,6 +19,9 @@ export const JOB_ID = /^[0-9]{1,12}\.[0-9]{1,15}$/;
 export const AGENT_ID = /^[A-Za-z0-9_.-]{1,96}$/;
 /** Room for the fields of a message around its vector. */
 const ENVELOPE_BYTES = 16 * 1024;
+/** The largest run state and run config records. */
+export const RUN_STATE_LIMIT = 1024;
+export const RUN_CONFIG_LIMIT = 64 * 1024;
 
 /** Finite numbers travel as numbers; ±Infinity (a diverged loss) as null (JSON has no Infinity). */
 const lossValue = z.number().nullable();
@@ -82,10 +86,15 @@ export function encodeThetaRecord(r: ThetaRecord): string {
   return JSON.stringify({ format: 'lopt-theta/1', ...rest, count: theta.length, data: encodeFloatSafe(theta) });
 }
 
+/** The largest θ record of `count` values. */
+export function thetaRecordLimit(count: number): number {
+  return encodedLength(count) + ENVELOPE_BYTES;
+}
+
 /** A θ record of exactly `count` values (the receiver's own learned optimizer decides the count). */
 export function parseThetaRecord(text: unknown, count: number): ThetaRecord {
   const what = 'θ record';
-  const m = parseText(text, encodedLength(count) + ENVELOPE_BYTES, thetaRecordSchema, what);
+  const m = parseText(text, thetaRecordLimit(count), thetaRecordSchema, what);
   if (m.count !== count) throw new MessageRejected(`${what}: ${m.count} values, the learned optimizer has ${count}`);
   const theta = vector(m.data, count, what);
   for (let i = 0; i < theta.length; i++) if (!Number.isFinite(theta[i])) throw new MessageRejected(`${what}: value ${i} is not finite`);
@@ -108,7 +117,7 @@ export function encodeRunState(s: RunState): string {
 }
 
 export function parseRunState(text: unknown): RunState {
-  const { format: _format, ...rest } = parseText(text, 1024, runStateSchema, 'run state');
+  const { format: _format, ...rest } = parseText(text, RUN_STATE_LIMIT, runStateSchema, 'run state');
   return rest;
 }
 
@@ -127,7 +136,7 @@ export function encodeRunConfig(digest: string, settings: Record<string, unknown
 }
 
 export function parseRunConfig(text: unknown): RunConfigRecord {
-  return parseText(text, 64 * 1024, runConfigSchema, 'run config');
+  return parseText(text, RUN_CONFIG_LIMIT, runConfigSchema, 'run config');
 }
 
 // ---- jobs (BullMQ job data, already parsed by BullMQ: shape-checked here) ----
@@ -195,14 +204,6 @@ export function encodeEvalResult(m: EvalMessage): { payload: string } {
 /** The limit on one result's payload for a θ of `count` values. */
 export function resultLimit(count: number): number {
   return encodedLength(count) + ENVELOPE_BYTES;
-}
-
-/**
- * The largest Redis reply a role accepts: a few messages of this θ size with BullMQ's job fields
- * around them (at least 16 MiB: BullMQ's own replies stay far below).
- */
-export function replyLimit(count: number): number {
-  return Math.max(16 * 1024 * 1024, 4 * resultLimit(count));
 }
 
 /** A result job's data: an estimate of exactly `count` values, or evaluation rows. */

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import type { LearnedOptimizer } from '../learned/learned-optimizer.js';
 import type { MetaTrainOptions } from '../meta/learner.js';
-import type { RetryPolicy } from './redis-client.js';
+import type { RetryPolicy } from './retry.js';
 
 /** Options shared by the three roles. */
 export interface RoleOptions {

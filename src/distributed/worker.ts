@@ -6,18 +6,13 @@
 // renew job locks.
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-// BullMQ is loaded when a role runs, not when lopt is imported (it takes about half a second).
-import type { Job, Queue, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import { MetaLearner } from '../meta/learner.js';
-import { buildLopt } from '../meta/problem.js';
 import { workerExecutor } from '../meta/workers.js';
-import { heartbeat, HEARTBEAT_EVERY_MS, newAgentId, readState, SettingsMismatch, waitForLearner } from './agents.js';
-import { connectRedis, defaultLog, logErrors } from './connect.js';
-import { encodeEstimate, JOB_ID, MessageRejected, parseThetaRecord, parseUnrollJob, replyLimit } from './messages.js';
-import { MetricsLog } from './metrics-log.js';
-import { namespace } from './namespace.js';
-import { DEFAULT_REISSUE_AFTER_MS, runSettings, settingsDigest, thetaCount, type RoleOptions } from './settings.js';
+import { readState, SettingsMismatch, startAgent } from './agents.js';
+import { encodeEstimate, JOB_ID, MessageRejected, parseUnrollJob } from './messages.js';
+import { readThetaRecord } from './redis-read.js';
+import type { RoleOptions } from './settings.js';
 
 export interface WorkerOptions extends RoleOptions {
   /** Threads running this worker's task slots (default: all cores). */
@@ -42,22 +37,10 @@ export function estimatorSeed(runSeed: number, workerId: string, index: number):
 
 interface Estimator { learner: MetaLearner; estimates: number }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function runDistributedWorker(o: WorkerOptions): Promise<WorkerResult> {
-  const { Queue, Worker } = await import('bullmq');
-  const log = o.log ?? defaultLog;
-  const ns = namespace(o.runId);
-  const workerId = o.workerId ?? newAgentId();
   const threads = o.threads ?? availableParallelism();
-  const reissueAfter = o.reissueAfterMs ?? DEFAULT_REISSUE_AFTER_MS;
-  const settings = runSettings(o.train);
-  const digest = settingsDigest(settings);
-  const count = thetaCount(buildLopt(o.train.problem));
-  const metrics = new MetricsLog(join(o.out, 'metrics.jsonl'));
-  const shouldStop = o.shouldStop ?? (() => false);
-
-  const { client, lost } = await connectRedis(o, `worker:${workerId}`, replyLimit(count));
+  const agent = await startAgent(o, 'worker', o.workerId);
+  const { id: workerId, ns, client, log, shouldStop, digest, count, metrics } = agent;
   let own: Estimator | null = null;
   let made = 0;
   const makeEstimator = async (): Promise<Estimator> => {
@@ -67,8 +50,6 @@ export async function runDistributedWorker(o: WorkerOptions): Promise<WorkerResu
     );
     return { learner, estimates: 0 };
   };
-  let bull: Worker | null = null;
-  const queues: Queue[] = [];
   let timer: NodeJS.Timeout | null = null;
   const result: WorkerResult = { workerId, estimates: 0, innerSteps: 0, seconds: 0, stopped: false };
   let failFatal: (e: Error) => void = () => {};
@@ -76,19 +57,12 @@ export async function runDistributedWorker(o: WorkerOptions): Promise<WorkerResu
   fatal.catch(() => {});
 
   try {
-    await heartbeat(client, ns.keys.workers, workerId);
-    const hb = setInterval(() => { heartbeat(client, ns.keys.workers, workerId).catch(() => {}); }, HEARTBEAT_EVERY_MS);
-    timer = hb;
-    const state = await Promise.race([waitForLearner(client, ns, settings, digest, log, shouldStop, client.target.display), lost]);
+    const state = await agent.join();
     if (state === null) return { ...result, stopped: true };
     if (state.status === 'done') return result;
-    log(`worker ${workerId} joined run "${ns.runId}" on ${client.target.display} at θ version ${state.version}`);
 
-    const unroll = new Queue(ns.queues.unroll, { connection: client, prefix: ns.prefix });
-    const resultsQueue = new Queue(ns.queues.results, { connection: client, prefix: ns.prefix });
-    queues.push(unroll, resultsQueue);
-    logErrors(unroll, 'unroll queue', log);
-    logErrors(resultsQueue, 'results queue', log);
+    const unroll = agent.queue(ns.queues.unroll, 'unroll queue');
+    const resultsQueue = agent.queue(ns.queues.results, 'results queue');
     let finished = false;
     let resolveDone: () => void = () => {};
     const done = new Promise<void>((r) => { resolveDone = r; });
@@ -104,16 +78,15 @@ export async function runDistributedWorker(o: WorkerOptions): Promise<WorkerResu
         metrics.append({ kind: 'rejected', workerId, jobId: String(job.id).slice(0, 80), reason: error.message });
         return { rejected: error.message };
       }
-      const text = await client.raw.command(['GET', ns.keys.theta]);
-      if (text === null) throw new Error('no θ published yet');
       let rec;
       try {
-        rec = parseThetaRecord(text, count);
+        rec = await readThetaRecord(client, ns.keys.theta, count);
       } catch (error) {
         if (!(error instanceof MessageRejected)) throw error;
         log(`rejected ${error.message}`);
         throw error;
       }
+      if (rec === null) throw new Error('no θ published yet');
       if (rec.configDigest !== digest) {
         failFatal(new SettingsMismatch(`settings differ from the learner of run "${ns.runId}" (it restarted with other flags); start every role with the same meta-train flags`));
         throw new Error('settings mismatch');
@@ -152,34 +125,18 @@ export async function runDistributedWorker(o: WorkerOptions): Promise<WorkerResu
       return { thetaVersion: rec.version };
     };
 
-    bull = new Worker(ns.queues.unroll, processor, {
-      connection: client, prefix: ns.prefix, concurrency: 1, drainDelay: 1,
-      lockDuration: reissueAfter, stalledInterval: Math.max(500, Math.floor(reissueAfter / 2)), maxStalledCount: 5,
-    });
-    logErrors(bull, 'unroll jobs', log);
-    bull.on('failed', (job, error) => { if (error.message !== 'settings mismatch') log(`job ${String(job?.id)} failed: ${error.message}`); });
-    clearInterval(hb);
+    const jobs = agent.takeJobs(ns.queues.unroll, processor, 'unroll jobs');
+    jobs.on('failed', (job, error) => { if (error.message !== 'settings mismatch') log(`job ${String(job?.id)} failed: ${error.message}`); });
     timer = setInterval(() => {
-      heartbeat(client, ns.keys.workers, workerId).catch(() => {});
       if (shouldStop()) { result.stopped = true; resolveDone(); return; }
       readState(client, ns).then((s) => { if (s?.status === 'done') { finished = true; resolveDone(); } }, () => {});
-    }, Math.min(HEARTBEAT_EVERY_MS, 1000));
-    await Promise.race([done, lost, fatal]);
+    }, 1000);
+    await Promise.race([done, agent.link.lost, fatal]);
     if (finished) result.stopped = false;
     return result;
   } finally {
     if (timer) clearInterval(timer);
-    const closing = async () => {
-      if (bull) await bull.close();
-      for (const q of queues) await q.close();
-      await (own as Estimator | null)?.learner.close();
-      await client.raw.command(['ZREM', ns.keys.workers, workerId]);
-      await client.quit();
-    };
-    if (client.raw.status === 'ready') await Promise.race([closing().catch(() => {}), sleep(30_000)]);
-    else {
-      await (own as Estimator | null)?.learner.close();
-      client.disconnect();
-    }
+    await agent.leave();
+    await (own as Estimator | null)?.learner.close();
   }
 }

@@ -1,37 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { BullRedisClient } from '../../src/distributed/bullmq-client.js';
-import { encodeEstimate, parseThetaRecord, resultLimit } from '../../src/distributed/messages.js';
+import { openRedis } from '../../src/distributed/connect.js';
+import { encodeEstimate, resultLimit } from '../../src/distributed/messages.js';
+import { readThetaRecord } from '../../src/distributed/redis-read.js';
 import { parseRedisUrl } from '../../src/distributed/redis-url.js';
 import { loadTheta } from '../../src/meta/theta-file.js';
-import { evals, mean, rows, sleep, startRole, until, updates, type Role } from './processes.js';
-import { startRedis } from './redis-server.js';
+import { evals, mean, rows, sleep, startTestRun, until, updates } from './processes.js';
 
 const OUTER = 40;
 
-/** Every role gets the same meta-training flags (an estimate costs ~0.1 s: dim 20000, 8 tasks × 20 steps × 2). */
-const args = (url: string, role: string, extra: string[] = []) => [
-  'meta-train', '--lopt', 'learnable_lr_sgd', '--family', 'quadratic-family', '--task-opt', 'dim=20000',
-  '--num-tasks', '8', '--trunc-length', '20', '--inner-steps', '100', '--std', '0.01', '--meta-lr', '0.05',
-  '--outer-steps', String(OUTER), '--meta-batch', '2', '--seed', '3', '--eval-every', '20', '--eval-seeds', '1',
-  '--staleness', '2', '--workers', '1', '--reissue-after', '1500',
-  '--redis', url, '--run-id', 'cluster', '--role', role, '--json', ...extra,
-];
-
 test('learner, two workers, an evaluator: a worker SIGKILLed mid-job, its job re-issued to a fresh estimator, forged results dropped, each job applied once, meta-loss lower', async () => {
-  const server = await startRedis();
-  const root = mkdtempSync(join(tmpdir(), 'lopt-dist-cluster-'));
-  const roles: Role[] = [];
-  const start = (name: string, role: string, dir: string, extra: string[] = []) => {
-    const r = startRole(name, args(server.url, role, extra), join(root, dir));
-    roles.push(r);
-    return r;
-  };
-  const spy = new BullRedisClient(parseRedisUrl(server.url));
+  const run = await startTestRun({ runId: 'cluster', seed: 3, dim: 20000, outerSteps: OUTER, flags: ['--eval-every', '20', '--eval-seeds', '1'] });
+  const { start } = run;
+  const spy = await openRedis(parseRedisUrl(run.server.url));
   try {
     const a = start('worker A', 'worker', 'a');
     const b = start('worker B', 'worker', 'b');
@@ -54,9 +38,9 @@ test('learner, two workers, an evaluator: a worker SIGKILLed mid-job, its job re
     const odd = start('odd worker', 'worker', 'odd', ['--num-tasks', '4']);
 
     // Forged and malformed results straight into the learner's queue.
-    await spy.connect();
-    const results = new Queue('results', { connection: spy, prefix: 'lopt:cluster' });
-    const current = parseThetaRecord(await spy.get('lopt:cluster:theta'), 1);
+    await spy.ready;
+    const results = new Queue('results', { connection: spy.client, prefix: 'lopt:cluster' });
+    const current = (await readThetaRecord(spy.client, 'lopt:cluster:theta', 1))!;
     const applied = updates(L)[0].jobIds[0] as string;
     const forged = (jobId: string, tag: string) => encodeEstimate({
       kind: 'estimate', jobId, workerId: 'forger', thetaVersion: current.version, thetaTag: tag, fresh: false, reissued: false,
@@ -129,9 +113,7 @@ test('learner, two workers, an evaluator: a worker SIGKILLed mid-job, its job re
     assert.equal(latest.provenance.outerSteps, OUTER);
     assert.ok(latest.theta.log_lr.data[0] > Math.log(1e-3), 'the learning rate went up');
   } finally {
-    for (const r of roles) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-    spy.disconnect();
-    await server.stop();
-    rmSync(root, { recursive: true, force: true });
+    await spy.close();
+    await run.close();
   }
 });

@@ -1,9 +1,13 @@
 // Role processes for the distributed tests: `lopt meta-train … --role R` as real child processes,
-// with their output kept, a wait for exit with a deadline, and readers for their metrics.jsonl.
+// with their output kept, a wait for exit with a deadline, and readers for their metrics.jsonl; and
+// a whole test run (a private Redis, a temporary folder, the roles started on it with the same
+// meta-training flags, everything stopped and removed at the end).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startRedis, type RedisServer } from './redis-server.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -52,3 +56,62 @@ export async function until(what: string, predicate: () => boolean, ms: number):
 }
 
 export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** What differs between the test runs; the rest of the meta-training flags is common. */
+export interface RunSpec {
+  runId: string;
+  seed: number;
+  /** Quadratic dimension: an estimate costs ~0.1 s at 20000 (8 tasks × 20 steps × 2 copies). */
+  dim: number;
+  outerSteps: number;
+  /** More flags for every role (e.g. `--eval-every 20`). */
+  flags?: string[];
+}
+
+/** The flags every role of a test run gets: learnable_lr_sgd on the quadratic family, meta-batch 2. */
+export function runArgs(spec: RunSpec, url: string, role: string, extra: string[] = []): string[] {
+  return [
+    'meta-train', '--lopt', 'learnable_lr_sgd', '--family', 'quadratic-family', '--task-opt', `dim=${spec.dim}`,
+    '--num-tasks', '8', '--trunc-length', '20', '--inner-steps', '100', '--std', '0.01', '--meta-lr', '0.05',
+    '--outer-steps', String(spec.outerSteps), '--meta-batch', '2', '--seed', String(spec.seed), '--staleness', '2',
+    '--workers', '1', '--reissue-after', '1500', ...(spec.flags ?? []),
+    '--redis', url, '--run-id', spec.runId, '--role', role, '--json', ...extra,
+  ];
+}
+
+export interface TestRun {
+  /** The current Redis (restartRedis replaces it on the same port). */
+  server: RedisServer;
+  root: string;
+  /** Starts `lopt meta-train … --role role` with its --out in root/dir. */
+  start(name: string, role: string, dir: string, extra?: string[]): Role;
+  /** Stops Redis (its data is lost: no persistence), waits `downMs`, starts an empty one on the same port. */
+  restartRedis(downMs: number): Promise<void>;
+  /** Kills the roles still running, stops Redis, removes the folder. */
+  close(): Promise<void>;
+}
+
+export async function startTestRun(spec: RunSpec): Promise<TestRun> {
+  const roles: Role[] = [];
+  const run: TestRun = {
+    server: await startRedis(),
+    root: mkdtempSync(join(tmpdir(), `lopt-dist-${spec.runId}-`)),
+    start(name, role, dir, extra = []) {
+      const r = startRole(name, runArgs(spec, run.server.url, role, extra), join(run.root, dir));
+      roles.push(r);
+      return r;
+    },
+    async restartRedis(downMs) {
+      const port = run.server.port;
+      await run.server.stop();
+      await sleep(downMs);
+      run.server = await startRedis({ port });
+    },
+    async close() {
+      for (const r of roles) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+      await run.server.stop();
+      rmSync(run.root, { recursive: true, force: true });
+    },
+  };
+  return run;
+}

@@ -2,7 +2,8 @@
 // and TLS; fails with a clear message when redis-server is not installed (tests never skip).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { RedisClient } from '../../src/distributed/redis-client.js';
+import { readFileSync } from 'node:fs';
+import { openRedis } from '../../src/distributed/connect.js';
 import { parseRedisUrl } from '../../src/distributed/redis-url.js';
 
 export interface RedisServer {
@@ -56,16 +57,16 @@ export async function startRedis(o: StartOptions = {}): Promise<RedisServer> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const scheme = o.tls ? 'rediss' : 'redis';
   const url = `${scheme}://${o.password ? `:${encodeURIComponent(o.password)}@` : ''}127.0.0.1:${port}`;
-  const ca = o.tls ? (await import('node:fs')).readFileSync(o.tls.ca) : undefined;
-  const probe = new RedisClient(parseRedisUrl(url, ca ? { ca } : {}), { retry: { maxAttempts: 40, baseDelayMs: 50, maxDelayMs: 100 } });
+  const ca = o.tls ? readFileSync(o.tls.ca) : undefined;
+  const probe = await openRedis(parseRedisUrl(url, ca ? { ca } : {}), { retry: { maxAttempts: 40, baseDelayMs: 50, maxDelayMs: 100 } });
   try {
-    await probe.connect();
-    await probe.command(['PING']);
+    await probe.ready;
+    await probe.client.ping();
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`redis-server did not start on port ${port}: ${(error as Error).message} ${stderr.trim()}`);
   } finally {
-    probe.disconnect();
+    await probe.close();
   }
   return {
     port, url, process: child,

@@ -1,36 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDistributedCheckpoint } from '../../src/distributed/checkpoint.js';
 import { loadTheta } from '../../src/meta/theta-file.js';
-import { mean, rows, sleep, startRole, until, updates, type Role } from './processes.js';
-import { startRedis } from './redis-server.js';
+import { mean, rows, sleep, startTestRun, until, updates } from './processes.js';
 
 const OUTER = 30;
 
-const args = (url: string, role: string, extra: string[] = []) => [
-  'meta-train', '--lopt', 'learnable_lr_sgd', '--family', 'quadratic-family', '--task-opt', 'dim=10000',
-  '--num-tasks', '8', '--trunc-length', '20', '--inner-steps', '100', '--std', '0.01', '--meta-lr', '0.05',
-  '--outer-steps', String(OUTER), '--meta-batch', '2', '--seed', '4', '--eval-every', '0', '--checkpoint-every', '5',
-  '--staleness', '2', '--workers', '1', '--reissue-after', '1500',
-  '--redis', url, '--run-id', 'resume', '--role', role, '--json', ...extra,
-];
-
 test('the learner SIGKILLed mid-run and restarted with --resume: continues from its checkpoint, the same workers serve it, no job applied twice', async () => {
-  const server = await startRedis();
-  const root = mkdtempSync(join(tmpdir(), 'lopt-dist-resume-'));
-  const roles: Role[] = [];
-  const start = (name: string, role: string, dir: string, extra: string[] = []) => {
-    const r = startRole(name, args(server.url, role, extra), join(root, dir));
-    roles.push(r);
-    return r;
-  };
+  const run = await startTestRun({ runId: 'resume', seed: 4, dim: 10000, outerSteps: OUTER, flags: ['--eval-every', '0', '--checkpoint-every', '5'] });
+  const { start } = run;
   try {
     const w1 = start('worker 1', 'worker', 'w1');
     const w2 = start('worker 2', 'worker', 'w2');
-    const L = join(root, 'learner');
+    const L = join(run.root, 'learner');
     const first = start('learner', 'learner', 'learner');
     await until('twelve updates', () => updates(L).length >= 12, 60_000);
     first.child.kill('SIGKILL');
@@ -75,8 +59,6 @@ test('the learner SIGKILLed mid-run and restarted with --resume: continues from 
     const latest = loadTheta(join(L, 'theta-latest'));
     assert.equal(latest.provenance.outerSteps, OUTER);
   } finally {
-    for (const r of roles) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-    await server.stop();
-    rmSync(root, { recursive: true, force: true });
+    await run.close();
   }
 });

@@ -3,7 +3,7 @@
 // pretrained/<optimizer>.safetensors with the manifest issue 8 asks for (optimizer, task, estimator
 // settings, outer steps, meta-training inner steps, selection metric, date, command to reproduce).
 // Usage: node scripts/ship-weights.mjs --run DIR [--theta theta-best] --selection TEXT --reproduce CMD
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { learned } from '../dist/src/index.js';
@@ -24,13 +24,26 @@ const { optimizer, theta, provenance } = learned.load(source);
 const rows = readFileSync(join(values.run, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 const upTo = provenance.outerSteps ?? Infinity;
 const metaTrainingInnerSteps = rows.filter((r) => r.evalTask === undefined && r.outerStep < upTo).reduce((a, r) => a + (r.innerSteps ?? 0), 0);
+// A run started with --init-weights continues an earlier stage: list every stage, oldest first, and
+// count all their inner steps (each PES/TES outer step applies 2 copies × tasks × truncation steps).
+function stagesOf(prov, ownInnerSteps) {
+  const stage = { command: prov.command, outerSteps: prov.outerSteps, metaLr: prov.estimator?.metaLr, metaTrainingInnerSteps: ownInnerSteps };
+  const init = /--init-weights (\S+)/.exec(prov.command ?? '')?.[1];
+  if (!init || !existsSync(init)) return [stage];
+  const earlier = learned.load(init).provenance;
+  const e = earlier.estimator ?? {};
+  const perOuter = ['pes', 'tes'].includes(e.kind) ? 2 * e.numTasks * e.truncLength * (e.metaBatch ?? 1) : NaN;
+  return [...stagesOf(earlier, earlier.outerSteps * perOuter), stage];
+}
+const stages = stagesOf(provenance, metaTrainingInnerSteps);
 const out = values.out ?? join('pretrained', `${optimizer.name}.safetensors`);
 learned.save(out, optimizer, theta, {
   ...provenance,
-  metaTrainingInnerSteps,
+  metaTrainingInnerSteps: stages.reduce((a, st) => a + st.metaTrainingInnerSteps, 0),
+  stages,
   selection: values.selection,
   reproduce: values.reproduce,
   shippedFrom: `${values.run}/${values.theta}`,
   shippedAt: new Date().toISOString(),
 });
-console.log(`${out}: ${optimizer.name} from ${source} (outer step ${provenance.outerSteps}, ${metaTrainingInnerSteps} meta-training inner steps, evaluation loss ${provenance.evalLoss})`);
+console.log(`${out}: ${optimizer.name} from ${source} (${stages.map((st) => `${st.outerSteps} outer steps at meta-lr ${st.metaLr}`).join(' then ')}, ${stages.reduce((a, st) => a + st.metaTrainingInnerSteps, 0)} meta-training inner steps, evaluation loss ${provenance.evalLoss})`);

@@ -22,18 +22,29 @@ function lastJson(stdout: string) {
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
-test('lopt train --optimizer small_fc_lopt without weights says it uses an untrained θ and trains', () => {
+test('lopt train --optimizer small_fc_lopt without --weights uses the shipped pretrained weights', () => {
   const run = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'small_fc_lopt', ...SMALL);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stderr, /no pretrained weights are shipped for small_fc_lopt yet; using an untrained initialisation of θ from seed 0/);
-  assert.equal(run.stderr.trim().split('\n').length, 1);
+  assert.equal(run.stderr, '');
   const summary = lastJson(run.stdout);
   assert.equal(summary.optimizer, 'small_fc_lopt');
-  assert.equal(summary.theta, 'untrained (seed 0)');
+  assert.equal(summary.theta, learned.pretrained('small_fc_lopt'));
   assert.equal(summary.metaParams, 197);
   assert.deepEqual(summary.hparams, { hidden: 4, depth: 2, path: 'auto' });
   assert.ok(Number.isFinite(summary.finalLoss));
   assert.ok(summary.stateBytes > 0);
+});
+
+test('a learned optimizer without shipped weights says it uses an untrained θ and trains', () => {
+  assert.equal(learned.pretrained('nn_adam'), undefined);
+  const run = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'nn_adam', ...SMALL);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /no pretrained weights are shipped for nn_adam yet; using an untrained initialisation of θ from seed 0/);
+  assert.equal(run.stderr.trim().split('\n').length, 1);
+  const summary = lastJson(run.stdout);
+  assert.equal(summary.theta, 'untrained (seed 0)');
+  assert.equal(summary.metaParams, 6856);
+  assert.ok(Number.isFinite(summary.finalLoss));
 });
 
 test('--weights FILE loads θ; native and reference agree', () => {

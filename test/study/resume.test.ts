@@ -47,7 +47,7 @@ test('resume after a killed study: no finished run is lost or repeated, and the 
     const child = spawn(process.execPath, [CLI, ...STUDY, '--db', db], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let seen = 0;
-    for (let i = 0; i < 1200 && seen < 4; i++) {
+    for (let i = 0; i < 4800 && seen < 4; i++) { // up to 4 min on a loaded machine
       await sleep(50);
       seen = snapshot(db).size;
     }

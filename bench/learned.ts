@@ -6,7 +6,10 @@
 //   gemm MLP paths;
 // - a straightforward PyTorch small_fc_lopt update (tensor ops, one thread) when `import torch` works,
 //   against ours on the same shapes (goal: ours ≥ 50x faster).
-// Prints a table and one JSON line. θ is an untrained initialisation: speed does not depend on it.
+// The optimizers take turns: ROUNDS rounds, each running every optimizer for its share of the steps
+// (and updates), so that a machine shared with other work slows them alike; the step-time ratios are
+// medians of the per-round ratios. Prints a table and one JSON line. θ is an untrained initialisation:
+// speed does not depend on it.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { getBackend, getOptimizer, learned, random, tasks, train, type Optimizer, type Params } from 'lopt';
@@ -14,6 +17,7 @@ import { findTorchPython, median } from './lib.js';
 
 const STEPS = Number(process.env.LOPT_BENCH_STEPS ?? 500);
 const UPDATES = 200;
+const ROUNDS = Number(process.env.LOPT_BENCH_ROUNDS ?? 5);
 
 const backend = getBackend('native');
 const task = tasks.get('fmnist-mlp', { backend });
@@ -25,29 +29,41 @@ function makeOptimizer(spec: string): Optimizer<unknown> {
   return lo.optFn(lo.init(random.keyFromSeed(0)));
 }
 
-/** Median ms of one full training step (batch, loss and gradient, update). */
-function stepMs(spec: string): number {
-  train({ task, optimizer: makeOptimizer(spec), steps: 30, seed: 1 });
-  return train({ task, optimizer: makeOptimizer(spec), steps: STEPS, seed: 0 }).msPerStep;
+/** Median ms of one full training step (batch, loss and gradient, update) per spec and round. */
+function stepMs(specs: string[]): number[][] {
+  for (const spec of specs) train({ task, optimizer: makeOptimizer(spec), steps: 30, seed: 1 });
+  const perRound = Math.max(10, Math.round(STEPS / ROUNDS));
+  const out = specs.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    specs.forEach((spec, i) => out[i].push(train({ task, optimizer: makeOptimizer(spec), steps: perRound, seed: round }).msPerStep));
+  }
+  return out;
 }
 
-/** Median ms of the optimizer update alone on the task's parameters with fixed gradients. */
-function updateMs(spec: string): { ms: number; bytesPerParam: number } {
+/** Times (ms) of the optimizer update alone on the task's parameters with fixed gradients, per spec. */
+function updateMs(specs: string[]): { ms: number; bytesPerParam: number }[] {
   const params = task.init(random.keyFromSeed(0));
   const grads: Params = {};
   for (const [name, t] of Object.entries(params)) {
     grads[name] = { shape: t.shape, data: random.normal(random.foldIn(random.keyFromSeed(1), name.length), t.data.length, 0.01) };
   }
-  const optimizer = makeOptimizer(spec);
-  let state = optimizer.init(params, { numSteps: UPDATES });
-  for (let i = 0; i < 20; i++) state = optimizer.update(state, grads, { loss: 1 });
-  const times: number[] = [];
-  for (let i = 0; i < UPDATES; i++) {
-    const started = process.hrtime.bigint();
-    state = optimizer.update(state, grads, { loss: 1 });
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  const runs = specs.map((spec) => {
+    const optimizer = makeOptimizer(spec);
+    let state = optimizer.init(params, { numSteps: UPDATES });
+    for (let i = 0; i < 20; i++) state = optimizer.update(state, grads, { loss: 1 });
+    return { optimizer, state, times: [] as number[] };
+  });
+  const perRound = Math.max(5, Math.round(UPDATES / ROUNDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const run of runs) {
+      for (let i = 0; i < perRound; i++) {
+        const started = process.hrtime.bigint();
+        run.state = run.optimizer.update(run.state, grads, { loss: 1 });
+        run.times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+    }
   }
-  return { ms: median(times), bytesPerParam: optimizer.stateBytes(params) / task.paramCount };
+  return runs.map((run) => ({ ms: median(run.times), bytesPerParam: run.optimizer.stateBytes(params) / task.paramCount }));
 }
 
 function torchUpdateMs(): { version: string; ms: number } | undefined {
@@ -74,25 +90,27 @@ function main(): void {
     'feature_mlp_lopt {"features":"adafact_m_mul"}', 'feature_mlp_lopt {"features":"m_rms_all"}',
     'feature_mlp_lopt {"features":"union"}', 'fc_lopt', 'rnn_fc_lopt', 'nn_adam',
   ];
-  const rows: Row[] = specs.map((spec) => {
-    const { ms, bytesPerParam } = updateMs(spec);
-    return { optimizer: spec, msPerStep: stepMs(spec), msPerUpdate: ms, stateBytesPerParam: bytesPerParam };
-  });
-  const widths: { hidden: number; elementwise: number; gemm: number }[] = [];
-  for (const hidden of [2, 4, 8, 16, 32, 64, 128]) {
-    widths.push({
-      hidden,
-      elementwise: updateMs(`small_fc_lopt {"hidden":${hidden},"path":"elementwise"}`).ms,
-      gemm: updateMs(`small_fc_lopt {"hidden":${hidden},"path":"gemm"}`).ms,
-    });
+  const updates = updateMs(specs);
+  const steps = stepMs(specs);
+  const rows: Row[] = specs.map((spec, i) => ({
+    optimizer: spec, msPerStep: median(steps[i]), msPerUpdate: updates[i].ms, stateBytesPerParam: updates[i].bytesPerParam,
+  }));
+  const widthSpecs: string[] = [];
+  const hiddens = [2, 4, 8, 16, 32, 64, 128];
+  for (const hidden of hiddens) {
+    widthSpecs.push(`small_fc_lopt {"hidden":${hidden},"path":"elementwise"}`, `small_fc_lopt {"hidden":${hidden},"path":"gemm"}`);
   }
+  const widthUpdates = updateMs(widthSpecs);
+  const widths = hiddens.map((hidden, i) => ({ hidden, elementwise: widthUpdates[2 * i].ms, gemm: widthUpdates[2 * i + 1].ms }));
   const torch = torchUpdateMs();
-  const at = (spec: string) => rows.find((r) => r.optimizer === spec)!;
+  const at = (spec: string) => specs.indexOf(spec);
+  /** Median over rounds of spec a's step time over spec b's in the same round. */
+  const stepRatio = (a: string, b: string) => median(steps[at(a)].map((ms, round) => ms / steps[at(b)][round]));
   const ratios: Record<string, number> = {
-    'small_fc_lopt / adam step time (goal <= 1.5)': at('small_fc_lopt').msPerStep / at('adam').msPerStep,
-    'small_fc_lopt / sgd step time': at('small_fc_lopt').msPerStep / at('sgd').msPerStep,
+    'small_fc_lopt / adam step time (goal <= 1.5)': stepRatio('small_fc_lopt', 'adam'),
+    'small_fc_lopt / sgd step time': stepRatio('small_fc_lopt', 'sgd'),
   };
-  if (torch) ratios['pytorch / lopt small_fc_lopt update time (goal >= 50)'] = torch.ms / at('small_fc_lopt').msPerUpdate;
+  if (torch) ratios['pytorch / lopt small_fc_lopt update time (goal >= 50)'] = torch.ms / rows[at('small_fc_lopt')].msPerUpdate;
 
   const info = backend.info();
   const out = process.stdout;

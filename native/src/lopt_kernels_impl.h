@@ -12,26 +12,22 @@
 //   the first layer. Per block of CH elements the per-element features are built in an L1 block
 //   buffer and the MLP runs with its accumulators in vf registers (four output units at a time); the
 //   step is written straight into p. No temporary grows with the tensor.
-// - small_fc_lopt's layout (2, 4 or 8 hidden units) has a register path: the features go straight
-//   from the loads into the accumulators of two blocks at once (small_sums_body, small_apply); blocks
-//   of short rows take per-element index lists (AVX-512: gathers), up to 8 blocks per call.
+// - small_fc_lopt's layout on factored tensors (n ≥ CH) with 2, 4 or 8 hidden units takes the register
+//   loops of lopt_small_impl.h for both passes instead.
 // - apply, gemm: the straightforward form: blocks of GB elements × (all features, normalised, and the
 //   per-tensor inputs) times W0 with cblas_sgemm, then the next layers likewise.
 // Blocks that straddle runs (short rows, e.g. a [128, 10] matrix) read the row and column statistics
 // through per-element index lists. exp and log are polynomial (a few ulp; they vectorize, libm does
 // not without -ffast-math). Everything is float32 except the sums. With -ffp-contract=off and fixed
-// summation orders every instruction set gives the same bits, except in the register path (CONTRACT
-// below); the gemm path's OpenBLAS kernel depends on the CPU only.
+// summation orders every instruction set gives the same bits, except that the register loops fuse
+// multiply-adds explicitly where the instruction set has FMA (AVX2 and AVX-512 give the same bits,
+// the baseline path rounds the products); the gemm path's OpenBLAS kernel depends on the CPU only.
 
 #ifndef K
 #error "lopt_kernels_impl.h is included by lopt_kernels.c only"
 #endif
 
 #define INLINE static inline __attribute__((always_inline))
-/* The register path is FLOP-bound (~90 multiply-adds per parameter): it lets GCC fuse a·b + c into FMA
-   where the instruction set has one (AVX2, AVX-512), as BLAS does. Everything else keeps
-   -ffp-contract=off and gives the same bits on every instruction set. */
-#define CONTRACT __attribute__((optimize("fp-contract=fast")))
 
 INLINE float K(bits_to_float)(int32_t i) {
   float f;
@@ -97,9 +93,65 @@ INLINE vf K(relu)(vf a) {
   x = _mm512_max_ps(_mm512_setzero_ps(), x);
   memcpy(&a, &x, sizeof a);
   return a;
+#elif defined(__AVX2__)
+  __m256 x[2];
+  memcpy(x, &a, sizeof x);
+  x[0] = _mm256_max_ps(_mm256_setzero_ps(), x[0]);
+  x[1] = _mm256_max_ps(_mm256_setzero_ps(), x[1]);
+  memcpy(&a, x, sizeof a);
+  return a;
 #else
   const vi negative = a < 0.0f; /* NaN stays NaN, like max(x, 0) in LO */
   return (vf)((vi)a & ~negative);
+#endif
+}
+
+/* Lane masks (−1 or 0) of a < b and of a being NaN, and the lanes of `yes` where mask, else of `no`.
+   AVX2 works on the two halves with intrinsics: GCC lowers these 16-lane operations through scalars
+   there. */
+INLINE vi K(less)(vf a, vf b) {
+#if defined(__AVX2__) && !defined(__AVX512F__)
+  __m256 x[2], y[2];
+  __m256i m[2];
+  memcpy(x, &a, sizeof x);
+  memcpy(y, &b, sizeof y);
+  m[0] = _mm256_castps_si256(_mm256_cmp_ps(x[0], y[0], _CMP_LT_OQ));
+  m[1] = _mm256_castps_si256(_mm256_cmp_ps(x[1], y[1], _CMP_LT_OQ));
+  vi r;
+  memcpy(&r, m, sizeof r);
+  return r;
+#else
+  return a < b;
+#endif
+}
+
+INLINE vi K(is_nan)(vf a) {
+#if defined(__AVX2__) && !defined(__AVX512F__)
+  __m256 x[2];
+  __m256i m[2];
+  memcpy(x, &a, sizeof x);
+  m[0] = _mm256_castps_si256(_mm256_cmp_ps(x[0], x[0], _CMP_UNORD_Q));
+  m[1] = _mm256_castps_si256(_mm256_cmp_ps(x[1], x[1], _CMP_UNORD_Q));
+  vi r;
+  memcpy(&r, m, sizeof r);
+  return r;
+#else
+  return a != a;
+#endif
+}
+
+INLINE vf K(select)(vi mask, vf yes, vf no) {
+#if defined(__AVX2__) && !defined(__AVX512F__)
+  __m256 y[2], n[2], m[2];
+  memcpy(y, &yes, sizeof y);
+  memcpy(n, &no, sizeof n);
+  memcpy(m, &mask, sizeof m);
+  n[0] = _mm256_blendv_ps(n[0], y[0], m[0]);
+  n[1] = _mm256_blendv_ps(n[1], y[1], m[1]);
+  memcpy(&no, n, sizeof no);
+  return no;
+#else
+  return (vf)((mask & (vi)yes) | (~mask & (vi)no));
 #endif
 }
 
@@ -111,9 +163,10 @@ INLINE vf K(load)(const float *p) {
 
 INLINE void K(store)(float *p, vf x) { memcpy(p, &x, sizeof x); }
 
+/* v in every lane (a broadcast, which AVX-512 folds into the instruction that uses it). */
 INLINE vf K(splat)(float v) {
-  const vf zero = {0};
-  return zero + v;
+  const vf x = {v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v};
+  return x;
 }
 
 /* CH lanes from src[off …] (stride 1) or src[off] broadcast (stride 0). */
@@ -155,15 +208,42 @@ INLINE vf K(rsqrt)(vf x) { return 1.0f / K(vsqrt)(x); }
 
 /* max(x, lo) that keeps NaN (as jnp.maximum). */
 INLINE vf K(max_keep_nan)(vf x, float lo) {
-  const vi below = x < lo;
-  return (vf)((below & (vi)K(splat)(lo)) | (~below & (vi)x));
+  const vf l = K(splat)(lo);
+  return K(select)(K(less)(x, l), l, x);
 }
 
 /* ---- walking a tensor: runs on which the row and column indices advance by 0 or 1 ---------------- */
 
 typedef struct {
   size_t run, start, end, row_off, row_stride, col_off, col_stride;
+  size_t p0, ia, im, ib; /* the run's position in the 5-D view (run_at), advanced by run_next */
 } K(cursor);
+
+/* The offsets of the run at c's position (p0, ia, im, ib). */
+static inline void K(run_offsets)(const lopt_mlp_tensor *t, K(cursor) *c) {
+  const size_t na = t->dims[1], mid = t->dims[2], nb = t->dims[3], post = t->dims[4];
+  size_t len, a_off, b_off, b_stride;
+  if (post == 1) {
+    /* r = (p0·na + ia)·mid + im; the run is ib = 0..nb−1: A index (p0·mid + im)·nb + ib, B index r. */
+    len = nb;
+    a_off = (c->p0 * mid + c->im) * nb;
+    b_off = c->run;
+    b_stride = 0;
+  } else {
+    /* r = ((p0·na + ia)·mid + im)·nb + ib; the run is q = 0..post−1. */
+    len = post;
+    a_off = ((c->p0 * mid + c->im) * nb + c->ib) * post;
+    b_off = ((c->p0 * na + c->ia) * mid + c->im) * post;
+    b_stride = 1;
+  }
+  c->start = c->run * len;
+  c->end = c->start + len;
+  if (t->flags & LOPT_F_ROW_IS_A) {
+    c->row_off = a_off, c->row_stride = 1, c->col_off = b_off, c->col_stride = b_stride;
+  } else {
+    c->row_off = b_off, c->row_stride = b_stride, c->col_off = a_off, c->col_stride = 1;
+  }
+}
 
 static void K(run_at)(const lopt_mlp_tensor *t, size_t r, K(cursor) *c) {
   c->run = r;
@@ -174,35 +254,31 @@ static void K(run_at)(const lopt_mlp_tensor *t, size_t r, K(cursor) *c) {
     return;
   }
   const size_t na = t->dims[1], mid = t->dims[2], nb = t->dims[3], post = t->dims[4];
-  size_t len, a_off, b_off, b_stride;
-  if (post == 1) {
-    /* r = (p0·na + ia)·mid + im; the run is ib = 0..nb−1: A index (p0·mid + im)·nb + ib, B index r. */
-    const size_t im = r % mid, p0 = r / (mid * na);
-    len = nb;
-    a_off = (p0 * mid + im) * nb;
-    b_off = r;
-    b_stride = 0;
-  } else {
-    /* r = ((p0·na + ia)·mid + im)·nb + ib; the run is q = 0..post−1. */
-    const size_t ib = r % nb, t1 = r / nb, im = t1 % mid, ia = (t1 / mid) % na, p0 = t1 / (mid * na);
-    len = post;
-    a_off = ((p0 * mid + im) * nb + ib) * post;
-    b_off = ((p0 * na + ia) * mid + im) * post;
-    b_stride = 1;
+  const size_t t1 = post == 1 ? r : r / nb;
+  c->ib = post == 1 ? 0 : r % nb;
+  c->im = t1 % mid;
+  c->ia = (t1 / mid) % na;
+  c->p0 = t1 / (mid * na);
+  K(run_offsets)(t, c);
+}
+
+/* Moves c (at a run of a factored tensor) to the next run, without divisions. */
+static inline void K(run_next)(const lopt_mlp_tensor *t, K(cursor) *c) {
+  c->run++;
+  if (t->dims[4] == 1 || ++c->ib == t->dims[3]) {
+    c->ib = 0;
+    if (++c->im == t->dims[2]) {
+      c->im = 0;
+      if (++c->ia == t->dims[1]) c->ia = 0, c->p0++;
+    }
   }
-  c->start = r * len;
-  c->end = c->start + len;
-  if (t->flags & LOPT_F_ROW_IS_A) {
-    c->row_off = a_off, c->row_stride = 1, c->col_off = b_off, c->col_stride = b_stride;
-  } else {
-    c->row_off = b_off, c->row_stride = b_stride, c->col_off = a_off, c->col_stride = 1;
-  }
+  K(run_offsets)(t, c);
 }
 
 /* The segment starting at element i (moving the cursor on when i is past its run), at most max long. */
 static inline size_t K(segment)(const lopt_mlp_tensor *t, K(cursor) *c, size_t i, size_t max, size_t *row,
                                 size_t *col) {
-  if (i >= c->end) K(run_at)(t, c->run + 1, c);
+  if (i >= c->end) K(run_next)(t, c);
   const size_t len = c->end - i < max ? c->end - i : max;
   *row = c->row_off + (i - c->start) * c->row_stride;
   *col = c->col_off + (i - c->start) * c->col_stride;
@@ -223,7 +299,7 @@ INLINE void K(gather)(float *dst, const float *src, size_t off, size_t stride, s
 static void K(block_indices)(const lopt_mlp_tensor *t, K(cursor) *c, size_t b0, size_t *ridx, size_t *cidx) {
   for (size_t e = 0; e < CH; e++) {
     const size_t i = b0 + e;
-    if (i >= c->end) K(run_at)(t, c->run + 1, c);
+    if (i >= c->end) K(run_next)(t, c);
     ridx[e] = c->row_off + (i - c->start) * c->row_stride;
     cidx[e] = c->col_off + (i - c->start) * c->col_stride;
   }
@@ -404,222 +480,31 @@ static inline int K(is_broadcast)(const lopt_mlp_tensor *t, const lopt_mlp_featu
   return (t->flags & LOPT_F_FACTORED) && f >= fo->row && f < fo->rcol + t->na;
 }
 
-/* ---- small_fc_lopt's layout on factored tensors: everything in registers ----------------------------
-   3 momenta, 1 rms, 3 AdaFactor decays, m·rsqrt(v) and m·preconditioner, no log|p|: the 16 per-element
-   features are, in feature order, g p m0 m1 m2 v m0·r m1·r m2·r r g·pre0 g·pre1 g·pre2 m0·pre0 m1·pre1
-   m2·pre2 (r = rsqrt(v + 1e-6), pre_k = rowFactor_k·colFactor_k); the 12 broadcast ones come from the
-   row and column arrays. These loops run whole blocks of one run with the sums or the MLP's units in
-   vf registers; they compute the same float operations as build_full. */
-
-#ifndef SHORT_PAIRS
-#define SHORT_PAIRS 4 /* pairs of blocks of short runs handled per call (index lists on the stack) */
-#endif
-
-static const size_t K(small_features)[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 25, 26, 27};
-
-static int K(is_small_layout)(const lopt_mlp_tensor *t) {
-  const int want = LOPT_F_M_RSQRT_V | LOPT_F_M_FACTORS | LOPT_F_FACTORED;
-  return t->nm == 3 && t->nr == 1 && t->na == 3 &&
-         (t->flags & (LOPT_F_M_RSQRT_V | LOPT_F_M_FACTORS | LOPT_F_LOG_ABS_P | LOPT_F_FACTORED)) == want;
-}
-
-#define SMALL_POINTERS                                                                                        \
-  const size_t n = t->n, sr = t->size_row, sc = t->size_col;                                                  \
-  const float *g = t->g + i0, *p = t->p + i0, *m0 = t->acc + i0, *m1 = m0 + n, *m2 = m1 + n, *vv = m2 + n;     \
-  const float *frow = t->stats + 3 * (sr + sc), *fcol = frow + 3 * sr;
-
-/* Updates the momenta and the rms of `blocks` whole blocks from element i0 (as update()) and adds the
-   squares of their 16 features to q2[f·CH …]. The squares of r = rsqrt(v + 1e-6) and m·r are taken as
-   1/(v + 1e-6) and m²/(v + 1e-6) (no sqrt). */
-CONTRACT INLINE void K(small_sums_body)(const lopt_mlp_tensor *t, size_t i0, size_t blocks, size_t row_off, size_t rs,
-                                        size_t col_off, size_t cs, const size_t *ridx, const size_t *cidx, float *q2) {
-  SMALL_POINTERS
-  float *mw0 = t->acc + i0, *mw1 = mw0 + n, *mw2 = mw1 + n, *vw = mw2 + n;
-  const vf B0 = K(splat)(t->decays[0]), B1 = K(splat)(t->decays[1]), B2 = K(splat)(t->decays[2]),
-           BV = K(splat)(t->decays[3]);
-  const vf C0 = K(splat)((float)(1.0 - (double)t->decays[0])), C1 = K(splat)((float)(1.0 - (double)t->decays[1])),
-           C2 = K(splat)((float)(1.0 - (double)t->decays[2])), CV = K(splat)((float)(1.0 - (double)t->decays[3]));
-  vf S[16];
-  for (size_t f = 0; f < 16; f++) S[f] = K(splat)(0.0f);
-  for (size_t b = 0; b < blocks; b++) {
-    const size_t e = b * CH;
-    const vf G = K(load)(g + e), P = K(load)(p + e);
-    const vf M0 = B0 * K(load)(m0 + e) + C0 * G, M1 = B1 * K(load)(m1 + e) + C1 * G;
-    const vf M2 = B2 * K(load)(m2 + e) + C2 * G, V = BV * K(load)(vv + e) + CV * (G * G);
-    K(store)(mw0 + e, M0);
-    K(store)(mw1 + e, M1);
-    K(store)(mw2 + e, M2);
-    K(store)(vw + e, V);
-    const vf W = 1.0f / (V + 1e-6f);
-    const size_t ro = row_off + e * rs, co = col_off + e * cs;
-    const size_t *ri = ridx ? ridx + e : NULL, *ci = cidx ? cidx + e : NULL;
-    const vf Q0 = K(load_at)(frow, ri, ro, rs) * K(load_at)(fcol, ci, co, cs);
-    const vf Q1 = K(load_at)(frow + sr, ri, ro, rs) * K(load_at)(fcol + sc, ci, co, cs);
-    const vf Q2 = K(load_at)(frow + 2 * sr, ri, ro, rs) * K(load_at)(fcol + 2 * sc, ci, co, cs);
-    const vf GG = G * G, MM0 = M0 * M0, MM1 = M1 * M1, MM2 = M2 * M2;
-    const vf QQ0 = Q0 * Q0, QQ1 = Q1 * Q1, QQ2 = Q2 * Q2;
-    S[0] = S[0] + GG;
-    S[1] = S[1] + P * P;
-    S[2] = S[2] + MM0;
-    S[3] = S[3] + MM1;
-    S[4] = S[4] + MM2;
-    S[5] = S[5] + V * V;
-    S[6] = S[6] + MM0 * W;
-    S[7] = S[7] + MM1 * W;
-    S[8] = S[8] + MM2 * W;
-    S[9] = S[9] + W;
-    S[10] = S[10] + GG * QQ0;
-    S[11] = S[11] + GG * QQ1;
-    S[12] = S[12] + GG * QQ2;
-    S[13] = S[13] + MM0 * QQ0;
-    S[14] = S[14] + MM1 * QQ1;
-    S[15] = S[15] + MM2 * QQ2;
-  }
-  for (size_t f = 0; f < 16; f++) {
-    float *q = q2 + K(small_features)[f] * CH;
-    K(store)(q, K(load)(q) + S[f]);
-  }
-}
-
-/* small_sums_body on whole blocks of one run (strided indices) or with index lists (CH per block), each
-   compiled on its own so that the strided loop has no index-list branches. */
-CONTRACT static void K(small_sums_run)(const lopt_mlp_tensor *t, size_t i0, size_t blocks, size_t row_off, size_t rs,
-                                       size_t col_off, size_t cs, float *q2) {
-  K(small_sums_body)(t, i0, blocks, row_off, rs, col_off, cs, NULL, NULL, q2);
-}
-
-CONTRACT static void K(small_sums_lists)(const lopt_mlp_tensor *t, size_t i0, size_t blocks, const size_t *ridx,
-                                         const size_t *cidx, float *q2) {
-  K(small_sums_body)(t, i0, blocks, 0, 0, 0, 0, ridx, cidx, q2);
-}
-
-/* The MLP of `pairs` pairs of whole blocks (2·CH elements) of one run from element i0, with H hidden
-   units in two layers. wv holds every weight broadcast to a vf: W0 of the 16 per-element features
-   (folded) [16][H], W1 [H][H], W2 [H][2], b1 [H], b2 [2]; crow/ccol the first layer's row and column
-   contributions with b0 already added to crow. RS and CS (the row and column strides, 0 or 1) are
-   constants after inlining, so the loop has no branches. The two blocks of a pair are computed side by
-   side, each feature feeding both blocks' accumulators as soon as it exists: 2·H independent chains. */
-#define SMALL_BLOCK_INPUTS(s, e)                                                                             \
-  const vf G##s = K(load)(g + (e)), P##s = K(load)(p + (e)), M0##s = K(load)(m0 + (e)),                        \
-           M1##s = K(load)(m1 + (e)), M2##s = K(load)(m2 + (e)), V##s = K(load)(vv + (e));                      \
-  const vf R##s = K(rsqrt)(V##s + 1e-6f);                                                                    \
-  const size_t ro##s = row_off + (e) * RS, co##s = col_off + (e) * CS;                                       \
-  const size_t *ri##s = ridx ? ridx + (e) : NULL, *ci##s = cidx ? cidx + (e) : NULL;                            \
-  const vf Q0##s = K(load_at)(frow, ri##s, ro##s, RS) * K(load_at)(fcol, ci##s, co##s, CS);                    \
-  const vf Q1##s = K(load_at)(frow + sr, ri##s, ro##s, RS) * K(load_at)(fcol + sc, ci##s, co##s, CS);          \
-  const vf Q2##s = K(load_at)(frow + 2 * sr, ri##s, ro##s, RS) * K(load_at)(fcol + 2 * sc, ci##s, co##s, CS);
-
-#define SMALL_ACC(f, x0, x1)                                                                                 \
-  do {                                                                                                       \
-    const vf xa_ = (x0), xb_ = (x1);                                                                         \
-    for (size_t h = 0; h < H; h++) {                                                                         \
-      A0[h] = A0[h] + w0[(f) * H + h] * xa_;                                                                 \
-      A1[h] = A1[h] + w0[(f) * H + h] * xb_;                                                                 \
-    }                                                                                                        \
-  } while (0)
-
-CONTRACT INLINE void K(small_apply)(const lopt_mlp_tensor *t, size_t i0, size_t pairs, size_t row_off, size_t col_off,
-                                    const size_t *ridx, const size_t *cidx, const vf *wv, const float *crow,
-                                    const float *ccol, float exp_mult, float step_mult, const size_t H,
-                                    const size_t RS, const size_t CS) {
-  SMALL_POINTERS
-  const vf *w0 = wv, *w1 = w0 + 16 * H, *w2 = w1 + H * H, *b1 = w2 + 2 * H, *b2 = b1 + H;
-  float *pw = t->p + i0;
-  for (size_t b = 0; b < pairs; b++) {
-    const size_t e0 = 2 * b * CH, e1 = e0 + CH;
-    SMALL_BLOCK_INPUTS(a, e0)
-    SMALL_BLOCK_INPUTS(b, e1)
-    vf A0[8], A1[8];
-    for (size_t h = 0; h < H; h++) {
-      A0[h] = K(load_at)(crow + h * sr, ria, roa, RS) + K(load_at)(ccol + h * sc, cia, coa, CS);
-      A1[h] = K(load_at)(crow + h * sr, rib, rob, RS) + K(load_at)(ccol + h * sc, cib, cob, CS);
-    }
-    SMALL_ACC(0, Ga, Gb);
-    SMALL_ACC(1, Pa, Pb);
-    SMALL_ACC(2, M0a, M0b);
-    SMALL_ACC(3, M1a, M1b);
-    SMALL_ACC(4, M2a, M2b);
-    SMALL_ACC(5, Va, Vb);
-    SMALL_ACC(6, M0a * Ra, M0b * Rb);
-    SMALL_ACC(7, M1a * Ra, M1b * Rb);
-    SMALL_ACC(8, M2a * Ra, M2b * Rb);
-    SMALL_ACC(9, Ra, Rb);
-    SMALL_ACC(10, Ga * Q0a, Gb * Q0b);
-    SMALL_ACC(11, Ga * Q1a, Gb * Q1b);
-    SMALL_ACC(12, Ga * Q2a, Gb * Q2b);
-    SMALL_ACC(13, M0a * Q0a, M0b * Q0b);
-    SMALL_ACC(14, M1a * Q1a, M1b * Q1b);
-    SMALL_ACC(15, M2a * Q2a, M2b * Q2b);
-    vf Z0[8], Z1[8];
-    for (size_t h = 0; h < H; h++) {
-      A0[h] = K(relu)(A0[h]);
-      A1[h] = K(relu)(A1[h]);
-      Z0[h] = Z1[h] = b1[h];
-    }
-    for (size_t j = 0; j < H; j++)
-      for (size_t h = 0; h < H; h++) {
-        Z0[h] = Z0[h] + w1[j * H + h] * A0[j];
-        Z1[h] = Z1[h] + w1[j * H + h] * A1[j];
-      }
-    vf D0 = b2[0], D1 = b2[0], MAG0 = b2[1], MAG1 = b2[1];
-    for (size_t j = 0; j < H; j++) {
-      const vf z0 = K(relu)(Z0[j]), z1 = K(relu)(Z1[j]);
-      D0 = D0 + w2[j * 2] * z0;
-      D1 = D1 + w2[j * 2] * z1;
-      MAG0 = MAG0 + w2[j * 2 + 1] * z0;
-      MAG1 = MAG1 + w2[j * 2 + 1] * z1;
-    }
-    float d[2 * CH], mag[2 * CH], out[2 * CH];
-    memcpy(d, &D0, sizeof D0);
-    memcpy(d + CH, &D1, sizeof D1);
-    memcpy(mag, &MAG0, sizeof MAG0);
-    memcpy(mag + CH, &MAG1, sizeof MAG1);
-    const float *pin = pw + e0;
-    LOOP for (size_t l = 0; l < 2 * CH; l++) out[l] = pin[l] - d[l] * K(exp_f)(mag[l] * exp_mult) * step_mult;
-    memcpy(pw + e0, out, sizeof out);
-  }
-}
-
-/* Dispatches small_apply on the width (2, 4, 8) and the strides, all compile-time inside. */
-CONTRACT static void K(small_apply_any)(const lopt_mlp_tensor *t, size_t i0, size_t pairs, size_t row_off, size_t rs,
-                                        size_t col_off, size_t cs, const size_t *ridx, const size_t *cidx,
-                                        const vf *wv, const float *crow, const float *ccol, float em, float sm,
-                                        size_t H) {
-  if (ridx) {
-    /* Pairs of blocks across several runs: row and column indices from the lists (2·CH per pair). */
-    if (H == 4) K(small_apply)(t, i0, pairs, 0, 0, ridx, cidx, wv, crow, ccol, em, sm, 4, 0, 0);
-    if (H == 2) K(small_apply)(t, i0, pairs, 0, 0, ridx, cidx, wv, crow, ccol, em, sm, 2, 0, 0);
-    if (H == 8) K(small_apply)(t, i0, pairs, 0, 0, ridx, cidx, wv, crow, ccol, em, sm, 8, 0, 0);
-    return;
-  }
-#define SMALL_CASE(h, r, c)                                                                                   \
-  if (H == (h) && rs == (r) && cs == (c)) {                                                                   \
-    K(small_apply)(t, i0, pairs, row_off, col_off, NULL, NULL, wv, crow, ccol, em, sm, (h), (r), (c));        \
-    return;                                                                                                   \
-  }
-#define SMALL_WIDTH(h) SMALL_CASE(h, 1, 0) SMALL_CASE(h, 0, 1) SMALL_CASE(h, 1, 1) SMALL_CASE(h, 0, 0)
-  SMALL_WIDTH(4)
-  SMALL_WIDTH(2)
-  SMALL_WIDTH(8)
-#undef SMALL_WIDTH
-#undef SMALL_CASE
-}
-
-#undef SMALL_ACC
-#undef SMALL_BLOCK_INPUTS
-#undef SMALL_POINTERS
+#define STAGE_RUNS 16 /* runs (and blocks) summed in float by update_factored before the double sums */
 
 /* Factored tensors, before the features: v_row_k ← β_k v_row_k + (1−β_k)·mean over d0 of g² + 1e-30,
-   v_col_k likewise over d1 (sums in double, in element order), then the row and column factors. */
+   v_col_k likewise over d1 (sums in double, runs of ≥ CH through float partial sums of ≤ 16 terms), then
+   the row and column factors. */
 static int K(update_factored)(const lopt_mlp_tensor *t) {
   const size_t n = t->n, na = t->na, sr = t->size_row, sc = t->size_col;
+  const size_t len = t->dims[4] == 1 ? t->dims[3] : t->dims[4]; /* every run's length */
   double *sum_row = calloc(sr + sc, sizeof(double));
-  if (!sum_row) return -1;
+  float *staged = calloc(len, sizeof(float));
+  if (!sum_row || !staged) {
+    free(sum_row);
+    free(staged);
+    return -1;
+  }
   double *sum_col = sum_row + sr;
+  /* Runs with one fixed index (post 1, len ≥ CH): the moving sums are staged in float over up to
+     STAGE_RUNS consecutive runs with the same moving offset, the fixed sum in CH float lanes over up
+     to STAGE_RUNS blocks; both then go into the double sums (all terms are positive: a float sum of 16
+     terms is within 16 ulp). */
+  double *staged_at = NULL;
+  size_t staged_runs = 0;
   K(cursor) cur;
-  for (size_t r = 0, i = 0; i < n; r++) {
-    K(run_at)(t, r, &cur);
-    const size_t len = cur.end - cur.start;
+  K(run_at)(t, 0, &cur);
+  for (size_t i = 0; i < n; K(run_next)(t, &cur)) {
     const float *g = t->g + cur.start;
     double *row = sum_row + cur.row_off, *col = sum_col + cur.col_off;
     if (cur.row_stride && cur.col_stride) {
@@ -628,31 +513,55 @@ static int K(update_factored)(const lopt_mlp_tensor *t) {
         row[e] += q;
         col[e] += q;
       }
-    } else {
-      /* One of the two indices is constant over the run: its sum in NACC partial sums, the other per element. */
+    } else if (len < CH) {
+      /* A short run (e.g. rows of 10): one sum in element order, no partial sums to combine. */
       double *moving = cur.row_stride ? row : col, *fixed = cur.row_stride ? col : row;
-      if (len < NACC) {
-        /* A short run (e.g. rows of 10): one sum in element order, no partial sums to combine. */
-        double sum = 0.0;
-        for (size_t e = 0; e < len; e++) {
-          const double q = (double)(g[e] * g[e] + 1e-30f);
-          moving[e] += q;
-          sum += q;
-        }
-        fixed[0] += sum;
-        i = cur.end;
-        continue;
+      double sum = 0.0;
+      for (size_t e = 0; e < len; e++) {
+        const double q = (double)(g[e] * g[e] + 1e-30f);
+        moving[e] += q;
+        sum += q;
       }
-      double acc[NACC] = {0};
-      BLOCKED(len, {
-        const double q = (double)(g[k] * g[k] + 1e-30f);
-        moving[k] += q;
-        acc[j] += q;
-      });
-      fixed[0] += K(combine)(acc);
+      fixed[0] += sum;
+    } else {
+      double *moving = cur.row_stride ? row : col, *fixed = cur.row_stride ? col : row;
+      if (moving != staged_at || staged_runs == STAGE_RUNS) {
+        if (staged_at) {
+          LOOP for (size_t e = 0; e < len; e++) staged_at[e] += (double)staged[e];
+          LOOP for (size_t e = 0; e < len; e++) staged[e] = 0.0f;
+        }
+        staged_at = moving;
+        staged_runs = 0;
+      }
+      staged_runs++;
+      const size_t whole = len / CH;
+      double lanes[CH] = {0};
+      vf acc = K(splat)(0.0f);
+      for (size_t b = 0; b < whole; b++) {
+        const vf G = K(load)(g + b * CH), q = G * G + 1e-30f;
+        K(store)(staged + b * CH, K(load)(staged + b * CH) + q);
+        acc = acc + q;
+        if ((b + 1) % STAGE_RUNS == 0 || b + 1 == whole) {
+          float a[CH];
+          memcpy(a, &acc, sizeof a);
+          LOOP for (size_t l = 0; l < CH; l++) lanes[l] += (double)a[l];
+          acc = K(splat)(0.0f);
+        }
+      }
+      double tail = 0.0;
+      for (size_t e = whole * CH; e < len; e++) {
+        const float q = g[e] * g[e] + 1e-30f;
+        staged[e] += q;
+        tail += (double)q;
+      }
+      fixed[0] += K(combine)(lanes) + tail;
     }
     i = cur.end;
   }
+  if (staged_at) {
+    LOOP for (size_t e = 0; e < len; e++) staged_at[e] += (double)staged[e];
+  }
+  free(staged);
   float *vrow = t->stats, *vcol = vrow + na * sr, *frow = vcol + na * sc, *fcol = frow + na * sr;
   const double row_count = (double)(n / sr), col_count = (double)(n / sc);
   /* v_row keeps axis d1: [pre·mid, nb, post] (mean over nb) when d0 = a, else [pre, na, mid·post]. */
@@ -690,45 +599,79 @@ static int K(update_factored)(const lopt_mlp_tensor *t) {
 #define FLUSH 64  /* blocks summed in float lanes before they are added to the double sums */
 #define SUPER 256 /* elements whose accumulators are updated before their features are built */
 
+#include "lopt_small_impl.h"
+
+/* The moments of a factored tensor's broadcast features (v_row, v_col and their rsqrt): each v_row entry
+   is broadcast over shape[d0] = n / size_row elements, each v_col entry over n / size_col. */
+static void K(broadcast_moments)(const lopt_mlp_tensor *t, const lopt_mlp_features *fo, double *moments,
+                                 int want_sums) {
+  const size_t n = t->n, F = fo->count, na = t->na, sr = t->size_row, sc = t->size_col;
+  const float *vrow = t->stats, *vcol = vrow + na * sr;
+  for (size_t d = 0; d < na; d++) {
+    for (int which = 0; which < 2; which++) {
+      const float *v = which == 0 ? vrow + d * sr : vcol + d * sc;
+      const size_t size = which == 0 ? sr : sc;
+      const double mult = (double)(n / size);
+      double acc[4][NACC] = {{0}};
+      BLOCKED(size, {
+        const float x = v[k];
+        const float r = 1.0f / sqrtf(x + 1e-8f);
+        acc[0][j] += (double)x * (double)x;
+        acc[1][j] += (double)x;
+        acc[2][j] += (double)r * (double)r;
+        acc[3][j] += (double)r;
+      });
+      const size_t fv = (which == 0 ? fo->row : fo->col) + d, fr = (which == 0 ? fo->rrow : fo->rcol) + d;
+      moments[fv] = mult * K(combine)(acc[0]);
+      moments[fr] = mult * K(combine)(acc[2]);
+      if (want_sums) {
+        moments[F + fv] = mult * K(combine)(acc[1]);
+        moments[F + fr] = mult * K(combine)(acc[3]);
+      }
+    }
+  }
+}
+
 static int K(mlp_accumulate)(const lopt_mlp_tensor *t, const lopt_mlp_features *fo, double *moments, int want_sums) {
   const size_t n = t->n, F = fo->count;
   for (size_t f = 0; f < (want_sums ? 2 : 1) * F; f++) moments[f] = 0.0;
   if (n == 0) return 0;
-  if ((t->flags & LOPT_F_FACTORED) && K(update_factored)(t) != 0) return -1;
-  /* X [F][CH] | float lane sums [2F][CH] | tmp [3][CH]; double lane sums [2F][CH]. */
+  if (K(is_small_layout)(t) && !want_sums && n >= CH) {
+    K(small_scratch) scratch;
+    if (K(small_scratch_alloc)(t, &scratch) != 0 || K(update_factored)(t) != 0) {
+      K(small_scratch_free)(&scratch);
+      return -1;
+    }
+    K(small_accumulate_tensor)(t, moments, &scratch);
+    K(small_scratch_free)(&scratch);
+    K(broadcast_moments)(t, fo, moments, 0);
+    return 0;
+  }
+  /* Scratch first: nothing is written when it cannot be allocated. X [F][CH] | float lane sums [2F][CH] |
+     tmp [3][CH]; double lane sums [2F][CH]; the list of per-element features. */
   float *X = malloc((3 * F * CH + 3 * CH) * sizeof(float));
   double *d2 = calloc(2 * F * CH, sizeof(double));
-  if (!X || !d2) {
+  size_t per_element = 0, fidx[512];
+  size_t *list = F <= 512 ? fidx : malloc(F * sizeof(size_t));
+  if (!X || !d2 || !list || ((t->flags & LOPT_F_FACTORED) && K(update_factored)(t) != 0)) {
     free(X);
     free(d2);
+    if (list != fidx) free(list);
     return -1;
   }
   float *q2 = X + F * CH, *q1 = q2 + F * CH, *tmp = q1 + F * CH;
   double *d1 = d2 + F * CH;
   for (size_t i = 0; i < 2 * F * CH; i++) q2[i] = 0.0f;
-  size_t per_element = 0, fidx[512];
-  size_t *list = F <= 512 ? fidx : NULL;
-  if (!list) {
-    list = malloc(F * sizeof(size_t));
-    if (!list) {
-      free(X);
-      free(d2);
-      return -1;
-    }
-  }
   for (size_t f = 0; f < F; f++)
     if (!K(is_broadcast)(t, fo, f)) list[per_element++] = f;
   K(cursor) cur;
   K(run_at)(t, 0, &cur);
-  const int small = K(is_small_layout)(t) && !want_sums;
   size_t blocks = 0;
   for (size_t s0 = 0; s0 < n; s0 += SUPER) {
     /* Update a super-block's accumulators row by row first: a block's rows are a multiple of 4 KiB apart
        for many shapes, and storing one row right before loading the next stalls on 4K aliasing. */
     const size_t s_end = n - s0 < SUPER ? n : s0 + SUPER;
-    if (small) {
-      /* small_sums updates its blocks itself; other blocks are updated one by one below. */
-    } else if (s_end - s0 == SUPER) {
+    if (s_end - s0 == SUPER) {
       K(update)(t, s0, SUPER);
     } else {
       K(update)(t, s0, s_end - s0);
@@ -736,28 +679,6 @@ static int K(mlp_accumulate)(const lopt_mlp_tensor *t, const lopt_mlp_features *
     for (size_t b0 = s0; b0 < s_end;) {
       const size_t cnt = s_end - b0 < CH ? s_end - b0 : CH;
       size_t row, col;
-      if (small && cnt == CH) {
-        const size_t len = K(segment)(t, &cur, b0, s_end - b0, &row, &col);
-        if (len >= CH) {
-          const size_t whole = len / CH;
-          K(small_sums_run)(t, b0, whole, row, cur.row_stride, col, cur.col_stride, q2);
-          b0 += whole * CH;
-          blocks += whole;
-          goto flush;
-        }
-      }
-      if (small && cnt == CH) {
-        /* Short runs: up to 2·SHORT_PAIRS whole blocks of this super-block at once with index lists. */
-        size_t ridx[2 * SHORT_PAIRS * CH], cidx[2 * SHORT_PAIRS * CH];
-        const size_t left = (s_end - b0) / CH, nb = left < 2 * SHORT_PAIRS ? left : 2 * SHORT_PAIRS;
-        K(segment)(t, &cur, b0, CH, &row, &col);
-        for (size_t q = 0; q < nb; q++) K(block_indices)(t, &cur, b0 + q * CH, ridx + q * CH, cidx + q * CH);
-        K(small_sums_lists)(t, b0, nb, ridx, cidx, q2);
-        b0 += nb * CH;
-        blocks += nb;
-        goto flush;
-      }
-      if (small) K(update)(t, b0, cnt);
       if (cnt == CH) {
         const size_t len = K(segment)(t, &cur, b0, CH, &row, &col);
         if (len == CH) {
@@ -783,7 +704,6 @@ static int K(mlp_accumulate)(const lopt_mlp_tensor *t, const lopt_mlp_features *
       }
       b0 += cnt;
       blocks += 1;
-    flush:
       if (blocks >= FLUSH || b0 >= n) {
         blocks = 0;
         for (size_t j = 0; j < per_element; j++) {
@@ -804,34 +724,7 @@ static int K(mlp_accumulate)(const lopt_mlp_tensor *t, const lopt_mlp_features *
     if (want_sums) moments[F + f] = K(combine)(d1 + f * CH);
   }
   if (list != fidx) free(list);
-  if (t->flags & LOPT_F_FACTORED) {
-    /* Each v_row entry is broadcast over shape[d0] = n / size_row elements, each v_col entry over n / size_col. */
-    const size_t na = t->na, sr = t->size_row, sc = t->size_col;
-    const float *vrow = t->stats, *vcol = vrow + na * sr;
-    for (size_t d = 0; d < na; d++) {
-      for (int which = 0; which < 2; which++) {
-        const float *v = which == 0 ? vrow + d * sr : vcol + d * sc;
-        const size_t size = which == 0 ? sr : sc;
-        const double mult = (double)(n / size);
-        double acc[4][NACC] = {{0}};
-        BLOCKED(size, {
-          const float x = v[k];
-          const float r = 1.0f / sqrtf(x + 1e-8f);
-          acc[0][j] += (double)x * (double)x;
-          acc[1][j] += (double)x;
-          acc[2][j] += (double)r * (double)r;
-          acc[3][j] += (double)r;
-        });
-        const size_t fv = (which == 0 ? fo->row : fo->col) + d, fr = (which == 0 ? fo->rrow : fo->rcol) + d;
-        moments[fv] = mult * K(combine)(acc[0]);
-        moments[fr] = mult * K(combine)(acc[2]);
-        if (want_sums) {
-          moments[F + fv] = mult * K(combine)(acc[1]);
-          moments[F + fr] = mult * K(combine)(acc[3]);
-        }
-      }
-    }
-  }
+  if (t->flags & LOPT_F_FACTORED) K(broadcast_moments)(t, fo, moments, want_sums);
   free(X);
   free(d2);
   return 0;
@@ -915,7 +808,7 @@ static int K(apply_elementwise)(const lopt_mlp_tensor *t, const lopt_mlp_feature
   const size_t inputs = (size_t)net->sizes[0] - F, widest = K(widest)(net);
   const int factored = (t->flags & LOPT_F_FACTORED) != 0;
   const size_t sr = factored ? t->size_row : 0, sc = factored ? t->size_col : 0;
-  const size_t floats = F * h1 + h1 + h1 * (sr + sc) + F * CH + h1 * CH + 2 * widest * CH + 3 * CH;
+  const size_t floats = F * h1 + h1 + h1 * (sr + sc) + F * CH + h1 * CH + 2 * widest * CH + 3 * CH + sr + sc;
   float *W0 = malloc(floats * sizeof(float));
   double *ex = calloc(extras * CH + 1, sizeof(double));
   size_t *idx = malloc((F + 1) * sizeof(size_t));
@@ -940,66 +833,47 @@ static int K(apply_elementwise)(const lopt_mlp_tensor *t, const lopt_mlp_feature
   for (size_t f = 0; f < F; f++)
     if (!K(is_broadcast)(t, fo, f)) idx[per_element++] = f;
   if (factored) {
-    /* First-layer contributions of v_row, rsqrt(v_row + 1e-8) per row entry, and likewise per column. */
+    /* First-layer contributions of v_row, rsqrt(v_row + 1e-8) per row entry, and likewise per column
+       (the rsqrt once per decay, in rr). */
     const float *vrow = t->stats, *vcol = vrow + na * sr;
+    float *rr = tmp + 3 * CH;
     for (size_t h = 0; h < h1; h++) {
       float *cr = crow + h * sr, *cc = ccol + h * sc;
       LOOP for (size_t r = 0; r < sr; r++) cr[r] = 0.0f;
       LOOP for (size_t r = 0; r < sc; r++) cc[r] = 0.0f;
-      for (size_t k = 0; k < na; k++) {
+    }
+    for (size_t k = 0; k < na; k++) {
+      const float *v = vrow + k * sr, *u = vcol + k * sc;
+      LOOP for (size_t r = 0; r < sr; r++) rr[r] = 1.0f / sqrtf(v[r] + 1e-8f);
+      LOOP for (size_t r = 0; r < sc; r++) rr[sr + r] = 1.0f / sqrtf(u[r] + 1e-8f);
+      for (size_t h = 0; h < h1; h++) {
+        float *cr = crow + h * sr, *cc = ccol + h * sc;
         const float wv = W0[(fo->row + k) * h1 + h], wr = W0[(fo->rrow + k) * h1 + h];
-        const float *v = vrow + k * sr;
-        LOOP for (size_t r = 0; r < sr; r++) cr[r] = cr[r] + wv * v[r] + wr * (1.0f / sqrtf(v[r] + 1e-8f));
+        LOOP for (size_t r = 0; r < sr; r++) cr[r] = cr[r] + wv * v[r] + wr * rr[r];
         const float wc = W0[(fo->col + k) * h1 + h], wrc = W0[(fo->rcol + k) * h1 + h];
-        const float *u = vcol + k * sc;
-        LOOP for (size_t r = 0; r < sc; r++) cc[r] = cc[r] + wc * u[r] + wrc * (1.0f / sqrtf(u[r] + 1e-8f));
+        LOOP for (size_t r = 0; r < sc; r++) cc[r] = cc[r] + wc * u[r] + wrc * rr[sr + r];
       }
     }
   }
   const float *layer_params = net->params + net->sizes[0] * h1 + h1;
-  /* small_fc_lopt's layout and MLP (two hidden layers of 2, 4 or 8 units): the register path. */
-  const int small = K(is_small_layout)(t) && layers == 3 && outs == 2 && (size_t)net->sizes[2] == h1 &&
-                    (h1 == 2 || h1 == 4 || h1 == 8);
-  vf wv[16 * 8 + 8 * 8 + 8 * 2 + 8 + 2];
-  if (small) {
-    const float *W1 = layer_params, *b1 = W1 + h1 * h1, *W2 = b1 + h1, *b2 = W2 + 2 * h1;
-    vf *w = wv;
-    for (size_t f = 0; f < 16; f++)
-      for (size_t h = 0; h < h1; h++) *w++ = K(splat)(W0[K(small_features)[f] * h1 + h]);
-    for (size_t i = 0; i < h1 * h1; i++) *w++ = K(splat)(W1[i]);
-    for (size_t i = 0; i < 2 * h1; i++) *w++ = K(splat)(W2[i]);
-    for (size_t i = 0; i < h1; i++) *w++ = K(splat)(b1[i]);
-    for (size_t i = 0; i < 2; i++) *w++ = K(splat)(b2[i]);
-    /* b0 goes into the row contributions. */
+  /* small_fc_lopt's layout and MLP (two hidden layers of 2, 4 or 8 units): the register loops, with b0
+     in the row contributions. */
+  if (K(is_small_layout)(t) && layers == 3 && outs == 2 && (size_t)net->sizes[2] == h1 &&
+      (h1 == 2 || h1 == 4 || h1 == 8) && n >= CH) {
     for (size_t h = 0; h < h1; h++) {
       float *cr = crow + h * sr;
       const float bh = b0[h];
       LOOP for (size_t r = 0; r < sr; r++) cr[r] = cr[r] + bh;
     }
+    const int rc = K(small_apply_tensor)(t, W0, crow, ccol, layer_params, h1, net->exp_mult, net->step_mult);
+    free(W0);
+    free(ex);
+    free(idx);
+    return rc;
   }
   K(cursor) cur;
   K(run_at)(t, 0, &cur);
   for (size_t b = 0; b < n;) {
-    if (small && n - b >= 2 * CH) {
-      size_t row, col;
-      const size_t len = K(segment)(t, &cur, b, n - b, &row, &col);
-      if (len < 2 * CH) {
-        /* Short runs: up to SHORT_PAIRS pairs of blocks at once with index lists. */
-        size_t ridx[2 * SHORT_PAIRS * CH], cidx[2 * SHORT_PAIRS * CH];
-        const size_t left = (n - b) / (2 * CH), pairs = left < SHORT_PAIRS ? left : SHORT_PAIRS;
-        for (size_t q = 0; q < 2 * pairs; q++) K(block_indices)(t, &cur, b + q * CH, ridx + q * CH, cidx + q * CH);
-        K(small_apply_any)(t, b, pairs, 0, 0, 0, 0, ridx, cidx, wv, crow, ccol, net->exp_mult, net->step_mult, h1);
-        b += pairs * 2 * CH;
-        continue;
-      }
-      if (len >= 2 * CH) {
-        const size_t pairs = len / (2 * CH);
-        K(small_apply_any)(t, b, pairs, row, cur.row_stride, col, cur.col_stride, NULL, NULL, wv, crow, ccol,
-                           net->exp_mult, net->step_mult, h1);
-        b += pairs * 2 * CH;
-        continue;
-      }
-    }
     const size_t cnt = n - b < CH ? n - b : CH;
     if (cnt < CH) {
       /* A partial last block: clear the unused lanes so they compute harmless values. */
@@ -1016,7 +890,7 @@ static int K(apply_elementwise)(const lopt_mlp_tensor *t, const lopt_mlp_feature
         const size_t *ri = across ? ridx : NULL, *ci = across ? cidx : NULL;
         K(build_full)(t, fo, b, row, cur.row_stride, col, cur.col_stride, ri, ci, X, 0);
         for (size_t h = 0; h < h1; h++) {
-          vf z = K(splat)(small ? 0.0f : b0[h]); /* the register path put b0 into crow */
+          vf z = K(splat)(b0[h]);
           if (factored) {
             z = z + K(load_at)(crow + h * sr, ri, row, cur.row_stride) + K(load_at)(ccol + h * sc, ci, col, cur.col_stride);
           }
@@ -1027,7 +901,7 @@ static int K(apply_elementwise)(const lopt_mlp_tensor *t, const lopt_mlp_feature
       K(build)(t, fo, b + e0, len, row, cur.row_stride, col, cur.col_stride, X + e0, CH, 0, tmp);
       for (size_t h = 0; h < h1; h++) {
         float *z = Z0 + h * CH + e0;
-        const float bh = small ? 0.0f : b0[h];
+        const float bh = b0[h];
         if (factored) {
           const float *cr = crow + h * sr + row, *cc = ccol + h * sc + col;
           const size_t rs = cur.row_stride, cs = cur.col_stride;
@@ -1190,4 +1064,3 @@ const lopt_learned_kernels K(lopt_learned_kernels) = {
 };
 
 #undef INLINE
-#undef CONTRACT

@@ -5,9 +5,7 @@
 // alternate lopt and PyTorch, each timing LOPT_BENCH_STEPS steps (default 40, at least 20) after a
 // warm-up; a row is the median over rounds of each round's median step, so a burst of load on the
 // machine weighs on both sides alike.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { data, findTorchPython, getBackend, getOptimizer, median, tasks, train } from './lib.js';
+import { data, findTorchPython, runTorchScript, getBackend, getOptimizer, median, tasks, train } from './lib.js';
 
 const STEPS = Math.max(20, Number(process.env.LOPT_BENCH_STEPS ?? 40));
 const ROUNDS = Math.max(1, Number(process.env.LOPT_BENCH_ROUNDS ?? 3));
@@ -25,14 +23,8 @@ function timeLopt(steps: number): number {
 }
 
 function timeTorch(python: string, dataDir: string, steps: number): { version: string; results: Record<string, number> } | undefined {
-  const script = fileURLToPath(new URL('../../bench/torch_conv_step.py', import.meta.url));
-  const run = spawnSync(python, [script, dataDir, '1', String(steps)], { encoding: 'utf8' });
-  if (run.status !== 0) {
-    process.stderr.write(`bench: the PyTorch step failed: ${run.stderr.trim().split('\n').at(-1)}\n`);
-    return undefined;
-  }
-  const parsed = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
-  return { version: parsed.torch, results: parsed.results };
+  const parsed = runTorchScript(python, 'torch_conv_step.py', [dataDir, '1', String(steps)]);
+  return parsed && { version: parsed.torch, results: parsed.results };
 }
 
 function main(): void {

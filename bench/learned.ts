@@ -10,10 +10,8 @@
 // (and updates), so that a machine shared with other work slows them alike; the step-time ratios are
 // medians of the per-round ratios. Prints a table and one JSON line. θ is an untrained initialisation:
 // speed does not depend on it.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { getBackend, getOptimizer, learned, random, tasks, train, type Optimizer, type Params } from 'lopt';
-import { findTorchPython, median } from './lib.js';
+import { findTorchPython, median, runTorchScript } from './lib.js';
 
 const STEPS = Number(process.env.LOPT_BENCH_STEPS ?? 500);
 const UPDATES = 200;
@@ -72,14 +70,8 @@ function torchUpdateMs(): { version: string; ms: number } | undefined {
     process.stderr.write('bench: PyTorch not available (apt-get install python3-torch to compare)\n');
     return undefined;
   }
-  const script = fileURLToPath(new URL('../../bench/torch_small_fc_lopt.py', import.meta.url));
-  const run = spawnSync(python, [script, '1', '60'], { encoding: 'utf8' });
-  if (run.status !== 0) {
-    process.stderr.write(`bench: the PyTorch update failed: ${run.stderr.trim().split('\n').at(-1)}\n`);
-    return undefined;
-  }
-  const parsed = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
-  return { version: parsed.torch, ms: parsed.msPerUpdate };
+  const parsed = runTorchScript(python, 'torch_small_fc_lopt.py', ['1', '60']);
+  return parsed && { version: parsed.torch, ms: parsed.msPerUpdate };
 }
 
 interface Row { optimizer: string; msPerStep: number; msPerUpdate: number; stateBytesPerParam: number }

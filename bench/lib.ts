@@ -1,5 +1,6 @@
 // What the benchmarks share, and what they use of the package, taken from its public entry as a user would.
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { data, meta } from 'lopt';
 
 export { getBackend, getOptimizer, tasks, train, data } from 'lopt';
@@ -19,4 +20,18 @@ export function locateFashionMnistDir(): string {
   const dir = data.locateFashionMnist();
   if (!dir) throw new Error('Fashion-MNIST not found: apt-get install dataset-fashion-mnist');
   return dir;
+}
+
+/**
+ * Runs one of bench/'s PyTorch scripts and returns the JSON object of its last stdout line, or
+ * undefined (saying why on stderr) when it fails.
+ */
+export function runTorchScript(python: string, script: string, args: string[]): Record<string, any> | undefined {
+  const path = fileURLToPath(new URL(`../../bench/${script}`, import.meta.url));
+  const run = spawnSync(python, [path, ...args], { encoding: 'utf8' });
+  if (run.status !== 0) {
+    process.stderr.write(`bench: ${script} failed: ${run.stderr.trim().split('\n').at(-1)}\n`);
+    return undefined;
+  }
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
 }

@@ -1,9 +1,7 @@
 // Benchmark: the Fashion-MNIST MLP training step (batch 128) with SGD and Adam on both backends, and
 // the same step in PyTorch (one thread, like our single-threaded BLAS) when `import torch` works.
 // Prints a table and one JSON line with medians and ratios measured side by side in this run.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { findTorchPython, getBackend, getOptimizer, locateFashionMnistDir, tasks, train } from './lib.js';
+import { findTorchPython, runTorchScript, getBackend, getOptimizer, locateFashionMnistDir, tasks, train } from './lib.js';
 
 const NATIVE_STEPS = Number(process.env.LOPT_BENCH_STEPS ?? 1000);
 const REFERENCE_STEPS = 8;
@@ -20,14 +18,8 @@ function timeLopt(backendName: 'native' | 'reference', optimizerName: string, st
 }
 
 function timeTorch(python: string, dataDir: string): { version: string; results: Record<string, number> } | undefined {
-  const script = fileURLToPath(new URL('../../bench/torch_step.py', import.meta.url));
-  const run = spawnSync(python, [script, dataDir, '1', String(Math.min(NATIVE_STEPS, 1000))], { encoding: 'utf8' });
-  if (run.status !== 0) {
-    process.stderr.write(`bench: the PyTorch step failed: ${run.stderr.trim().split('\n').at(-1)}\n`);
-    return undefined;
-  }
-  const parsed = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
-  return { version: parsed.torch, results: parsed.results };
+  const parsed = runTorchScript(python, 'torch_step.py', [dataDir, '1', String(Math.min(NATIVE_STEPS, 1000))]);
+  return parsed && { version: parsed.torch, results: parsed.results };
 }
 
 function main(): void {

@@ -68,28 +68,9 @@ INLINE vf K(fmadd)(vf a, vf b, vf c) {
 #endif
 }
 
-/* c − a·b, fused where the instruction set has FMA. */
+/* c − a·b, fused where the instruction set has FMA: (−a)·b + c rounds exactly as c − a·b. */
 INLINE vf K(fnmadd)(vf a, vf b, vf c) {
-#if defined(__AVX512F__)
-  __m512 x, y, z;
-  memcpy(&x, &a, sizeof x);
-  memcpy(&y, &b, sizeof y);
-  memcpy(&z, &c, sizeof z);
-  x = _mm512_fnmadd_ps(x, y, z);
-  memcpy(&a, &x, sizeof a);
-  return a;
-#elif defined(__FMA__)
-  __m256 x[2], y[2], z[2];
-  memcpy(x, &a, sizeof x);
-  memcpy(y, &b, sizeof y);
-  memcpy(z, &c, sizeof z);
-  x[0] = _mm256_fnmadd_ps(x[0], y[0], z[0]);
-  x[1] = _mm256_fnmadd_ps(x[1], y[1], z[1]);
-  memcpy(&a, x, sizeof a);
-  return a;
-#else
-  return c - a * b;
-#endif
+  return K(fmadd)(-a, b, c);
 }
 
 /* exp_f on CH lanes with fused multiply-adds (the same polynomial, limits and NaN handling). */

@@ -53,16 +53,7 @@ function featuresAt(t: MlpLoptTensor, layout: MlpLoptLayout, n: number, i: numbe
   const preM = new Array<number>(na);
   const fac = t.factored;
   if (fac) {
-    const [, na5, mid, nb, post] = fac.dims;
-    const q = i % post;
-    const ib = Math.floor(i / post) % nb;
-    const im = Math.floor(i / (post * nb)) % mid;
-    const ia = Math.floor(i / (post * nb * mid)) % na5;
-    const p0 = Math.floor(i / (post * nb * mid * na5));
-    const iA = ((p0 * mid + im) * nb + ib) * post + q;
-    const iB = ((p0 * na5 + ia) * mid + im) * post + q;
-    const iRow = fac.rowIsA ? iA : iB;
-    const iCol = fac.rowIsA ? iB : iA;
+    const { iRow, iCol } = factoredIndices(fac, i);
     const { sizeRow, sizeCol } = factoredSizes(fac);
     const rowFactorAt = na * (sizeRow + sizeCol);
     const colFactorAt = rowFactorAt + na * sizeRow;
@@ -92,6 +83,22 @@ function featuresAt(t: MlpLoptTensor, layout: MlpLoptLayout, n: number, i: numbe
   }
 }
 
+/**
+ * Where element i of the tensor (viewed as [pre, A, mid, B, post], the two factored axes A and B)
+ * reads its row and column accumulators: the flat index with axis B removed and with axis A removed.
+ */
+function factoredIndices(fac: NonNullable<MlpLoptTensor['factored']>, i: number): { iRow: number; iCol: number } {
+  const [, na5, mid, nb, post] = fac.dims;
+  const q = i % post;
+  const ib = Math.floor(i / post) % nb;
+  const im = Math.floor(i / (post * nb)) % mid;
+  const ia = Math.floor(i / (post * nb * mid)) % na5;
+  const p0 = Math.floor(i / (post * nb * mid * na5));
+  const iA = ((p0 * mid + im) * nb + ib) * post + q;
+  const iB = ((p0 * na5 + ia) * mid + im) * post + q;
+  return fac.rowIsA ? { iRow: iA, iCol: iB } : { iRow: iB, iCol: iA };
+}
+
 /** v_row, v_col ← β·v + (1−β)·mean of g² + 1e-30 over d0 (resp. d1); then the row and column factors. */
 function updateFactored(t: MlpLoptTensor, n: number): void {
   const fac = t.factored!;
@@ -100,16 +107,10 @@ function updateFactored(t: MlpLoptTensor, n: number): void {
   const sumRow = new Float64Array(sizeRow);
   const sumCol = new Float64Array(sizeCol);
   for (let i = 0; i < n; i++) {
-    const q = i % post;
-    const ib = Math.floor(i / post) % nb;
-    const im = Math.floor(i / (post * nb)) % mid;
-    const ia = Math.floor(i / (post * nb * mid)) % na5;
-    const p0 = Math.floor(i / (post * nb * mid * na5));
-    const iA = ((p0 * mid + im) * nb + ib) * post + q;
-    const iB = ((p0 * na5 + ia) * mid + im) * post + q;
+    const { iRow, iCol } = factoredIndices(fac, i);
     const gsq = t.g[i] * t.g[i] + 1e-30;
-    sumRow[fac.rowIsA ? iA : iB] += gsq;
-    sumCol[fac.rowIsA ? iB : iA] += gsq;
+    sumRow[iRow] += gsq;
+    sumCol[iCol] += gsq;
   }
   const { na, nm, nr } = t;
   const stats = fac.stats;

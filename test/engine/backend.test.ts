@@ -11,6 +11,7 @@ import { getBackend } from '../../src/engine/select.js';
 import { loadNativeBackend, nativeSimdPaths, setNativeBlasThreads } from '../../src/engine/native.js';
 import { mlpLoptFeatureCount, type MlpLoptNet, type MlpLoptTensor } from '../../src/engine/mlp-lopt.js';
 import { oracleMlpLoptAccumulate, oracleMlpLoptApply, oracleNnAdamStep } from '../fixtures/mlp-lopt-oracle.js';
+import { flatten, unflatten } from '../fixtures/indices.js';
 import { mulberry32 } from '../fixtures/prng.js';
 
 // ---- deterministic inputs -------------------------------------------------------------------------
@@ -48,21 +49,6 @@ const LENGTHS = [...Array.from({ length: 68 }, (_, i) => i), 128, 130, 1000, 409
 const DIMS = [1, 2, 3, 7, 17, 33, 65, 130];
 
 // ---- the float64 oracle ---------------------------------------------------------------------------
-
-function unflatten(i: number, shape: readonly number[]): number[] {
-  const index = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    index[d] = i % shape[d];
-    i = Math.floor(i / shape[d]);
-  }
-  return index;
-}
-
-function flatten(index: readonly number[], shape: readonly number[]): number {
-  let i = 0;
-  for (let d = 0; d < shape.length; d++) i = i * shape[d] + index[d];
-  return i;
-}
 
 /** The oracle's im2col (through its padded image) into a Float64Array: [rows, window]. */
 function oraclePatches(x: Float32Array, g: ConvGeometry): { rows: number; window: number; cols: Float64Array } {

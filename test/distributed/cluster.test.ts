@@ -24,11 +24,21 @@ test('learner, two workers, an evaluator: a worker SIGKILLed mid-job, its job re
     const L = learner.out;
 
     await until('six updates with worker A contributing', () => updates(L).length >= 6 && rows(a.out).length >= 2, 60_000);
-    // Kill A while it holds a job: as it finishes one, BullMQ hands it the next at once (the queue is
-    // never empty), which it then computes for ≥ 0.1 s.
-    const before = rows(a.out).length;
-    await until('worker A to finish another job', () => rows(a.out).length > before, 20_000);
-    await sleep(60);
+    // Kill A while it holds a job: right after A finishes one, wait until both workers hold a job
+    // (two active unroll jobs, one each at concurrency 1); a job takes ≥ 0.1 s to compute.
+    await spy.ready;
+    const unroll = new Queue('unroll', { connection: spy.client, prefix: 'lopt:cluster' });
+    let holding = false;
+    for (let tries = 0; tries < 20 && !holding; tries++) {
+      const before = rows(a.out).length;
+      await until('worker A to finish another job', () => rows(a.out).length > before, 20_000);
+      for (let i = 0; i < 40 && !holding; i++) {
+        holding = (await unroll.getActiveCount()) === 2;
+        if (!holding) await sleep(5);
+      }
+    }
+    await unroll.close();
+    assert.ok(holding, 'never saw both workers holding a job');
     a.child.kill('SIGKILL');
     assert.equal(await a.exited(5000), 'SIGKILL');
     const completedByA = new Set(rows(a.out).map((r) => r.jobId as string));
@@ -38,7 +48,6 @@ test('learner, two workers, an evaluator: a worker SIGKILLed mid-job, its job re
     const odd = start('odd worker', 'worker', 'odd', ['--num-tasks', '4']);
 
     // Forged and malformed results straight into the learner's queue.
-    await spy.ready;
     const results = new Queue('results', { connection: spy.client, prefix: 'lopt:cluster' });
     const current = (await readThetaRecord(spy.client, 'lopt:cluster:theta', 1))!;
     const applied = updates(L)[0].jobIds[0] as string;

@@ -5,7 +5,7 @@
 // runs on the reference backend. The compiler output is captured, written to
 // build/native-build.log, and shown in full only with LOPT_VERBOSE_BUILD=1.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,7 +61,36 @@ function writeLog(text) {
   }
 }
 
+const addon = join(root, 'build', 'Release', 'lopt_native.node');
+
+/** Newest modification time among the files the addon is built from. */
+function newestSourceTime() {
+  let newest = statSync(join(root, 'binding.gyp')).mtimeMs;
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  walk(join(root, 'native'));
+  return newest;
+}
+
+/**
+ * True when the built addon is newer than its sources and loads. `npx lopt` in a clone installs the
+ * clone into npx's cache, which runs this script again: rebuilding there would take half a minute
+ * and remove build/Release from under any running lopt. LOPT_FORCE_BUILD=1 always rebuilds.
+ */
+function upToDate() {
+  if (process.env.LOPT_FORCE_BUILD === '1' || !existsSync(addon)) return false;
+  if (statSync(addon).mtimeMs < newestSourceTime()) return false;
+  const load = spawnSync(process.execPath, ['-e', 'process.dlopen({ exports: {} }, process.argv[1])', addon], { stdio: 'ignore' });
+  return load.status === 0;
+}
+
 function main() {
+  if (upToDate()) return;
   const args = ['rebuild', ...nodedirArgs()];
   let output = '';
   let code = -1;
@@ -84,7 +113,7 @@ function main() {
     break;
   }
   const log = writeLog(output);
-  const built = code === 0 && existsSync(join(root, 'build', 'Release', 'lopt_native.node'));
+  const built = code === 0 && existsSync(addon);
   if (built) return;
   const why = code === -1 && !output.includes('$ ') ? 'node-gyp not found' : reason(output, code);
   const where = log && !verbose ? `; log in ${log}` : '';

@@ -30,6 +30,8 @@ export interface TaskSource {
   readonly name: string;
   /** The task of an inner run whose task-sampling key is `key` (ignored for a fixed task). */
   taskFor(key: Key): Task<any>;
+  /** Loads what can be loaded before the first run (a fixed task's data), so it is not timed as stepping. */
+  preload?(): void;
 }
 
 export function buildTaskSource(spec: MetaProblemSpec): TaskSource {
@@ -37,7 +39,7 @@ export function buildTaskSource(spec: MetaProblemSpec): TaskSource {
   const options = (spec.taskOptions ?? {}) as TaskOptions;
   if (spec.task !== undefined) {
     const task = getTask(spec.task, options);
-    return { name: spec.task, taskFor: () => task };
+    return { name: spec.task, taskFor: () => task, preload: () => { void task.datasets; } };
   }
   const family = getTaskFamily(spec.family!, options);
   // Tasks of a family are cheap to build; keep the last one so a run's task is built once.

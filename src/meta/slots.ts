@@ -45,6 +45,7 @@ export class SlotGroup {
   constructor(private readonly ctx: SlotContext, readonly indices: readonly number[], states: readonly SlotState[]) {
     const lopt = buildLopt(ctx.problem);
     const source = buildTaskSource(ctx.problem);
+    source.preload?.();
     this.shapes = lopt.thetaShapes;
     this.runners = states.map((s) => new SlotRunner(s, lopt, source, ctx.unroll));
   }

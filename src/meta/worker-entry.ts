@@ -15,7 +15,9 @@ try {
 parentPort!.on('message', (msg: { id: number; type: string; theta?: Float32Array; draw?: number; steps?: number }) => {
   try {
     if (!group) throw new Error(initError ?? 'worker not initialised');
-    if (msg.type === 'run') {
+    if (msg.type === 'ready') {
+      parentPort!.postMessage({ id: msg.id, ok: true, value: true });
+    } else if (msg.type === 'run') {
       parentPort!.postMessage({ id: msg.id, ok: true, value: group.run(msg.theta!, msg.draw!, msg.steps!) });
     } else if (msg.type === 'states') {
       parentPort!.postMessage({ id: msg.id, ok: true, value: group.states() });

@@ -45,9 +45,12 @@ class SlotWorker {
   }
 }
 
-/** An executor factory with `count` worker threads (fewer when there are fewer slots). */
+/**
+ * An executor factory with `count` worker threads (fewer when there are fewer slots). It resolves once
+ * every worker has started and loaded its task data, so the first outer step times only stepping.
+ */
 export function workerExecutor(count: number) {
-  return (ctx: SlotContext, states: SlotState[]): SlotExecutor => {
+  return async (ctx: SlotContext, states: SlotState[]): Promise<SlotExecutor> => {
     const w = Math.max(1, Math.min(count, states.length));
     const workers: SlotWorker[] = [];
     for (let k = 0; k < w; k++) {
@@ -61,6 +64,12 @@ export function workerExecutor(count: number) {
       workers.forEach((wk, k) => wk.indices.forEach((g, j) => { out[g] = parts[k][j]; }));
       return out;
     };
+    try {
+      await Promise.all(workers.map((wk) => wk.call('ready')));
+    } catch (error) {
+      await Promise.all(workers.map((wk) => wk.terminate()));
+      throw error;
+    }
     return {
       run: (theta, draw, steps) => gather<UnrollResult>('run', { theta, draw, steps }),
       states: () => gather<SlotState>('states'),

@@ -49,3 +49,19 @@ test('an error inside a worker rejects the step with its message (no hang)', asy
     await learner.close();
   }
 });
+
+test('the worker executor is ready only once every worker has loaded its task: a data error rejects its creation', async () => {
+  const { newSlotState, slotKey } = await import('../../src/meta/unroll.js');
+  const { keyFromSeed } = await import('../../src/engine/random.js');
+  const root = keyFromSeed(3);
+  const ctx = {
+    problem: { lopt: 'small_fc_lopt', task: 'cifar10-16-conv', taskOptions: { dataDir: '/nonexistent/lopt-data' } },
+    root, std: 0.01,
+    unroll: { estimator: 'pes' as const, schedule: { kind: 'constant' as const, length: 10 }, initialOffset: 0, metaLossAfterUpdate: false },
+  };
+  const states = [0, 1].map((i) => newSlotState(slotKey(root, 0, i)));
+  const creation = workerExecutor(2)(ctx, states);
+  // If creation wrongly succeeds, close the executor so the test fails instead of hanging.
+  creation.then((executor) => executor.close(), () => {});
+  await assert.rejects(creation, (e: Error) => /CIFAR/i.test(e.message) && !/\n/.test(e.message));
+});

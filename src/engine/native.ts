@@ -14,7 +14,9 @@ export type NativeSimdPath = 'avx512' | 'avx2' | 'scalar';
 export interface NativeBackendOptions {
   /**
    * Instruction set for the fused loops; default $LOPT_NATIVE_SIMD, else the best this CPU supports.
-   * Every path computes bit-identical results; choosing one is for testing and benchmarking.
+   * The paths agree to float rounding (bit for bit except where AVX2/AVX-512 fuse a multiply-add the
+   * scalar path rounds twice, as in small_fc_lopt's register path); choosing one is for testing and
+   * benchmarking.
    */
   simd?: NativeSimdPath;
 }

@@ -41,18 +41,13 @@ else
   exit 0
 fi
 
-# 3. Selection on the meta-training evaluation keys (never the final-evaluation seeds): the theta-best
-#    with the lowest evaluation loss.
-best=$(node --input-type=module -e '
-  import { existsSync } from "node:fs";
-  const { learned } = await import(process.cwd() + "/dist/src/index.js");
-  const runs = process.argv.slice(1).filter((d) => existsSync(d + "/theta-best"));
-  const scored = runs.map((d) => ({ d, loss: learned.load(d + "/theta-best").provenance.evalLoss }));
-  scored.sort((a, b) => a.loss - b.loss);
-  console.log(scored[0].d);' "$out"/meta/*)
+# 3. Selection on the meta-training evaluation keys (never the final-evaluation seeds): every run's
+#    theta-best re-evaluated on the same keys (those of seed 12, 4 runs), the lowest mean loss wins.
+best=$(node scripts/select-weights.mjs --key-seed 12 --seeds 4 "$out"/meta/* | tail -1 | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).best));')
 echo "reproduce: shipping $best/theta-best"
 node scripts/ship-weights.mjs --run "$best" \
-  --selection "lowest mean 2,000-step training loss on the meta-training evaluation keys (2 runs) among theta-best of $(ls -d "$out"/meta/* | xargs -n1 basename | tr '\n' ' ')" \
+  --selection "lowest mean 2,000-step training loss on the meta-training evaluation keys of seed 12 (4 runs) among theta-best of $(ls -d "$out"/meta/* | xargs -n1 basename | tr '\n' ' ')" \
   --reproduce "MINUTES=$minutes OUT=$out bash scripts/reproduce.sh"
 
 # 4. Baselines tuned on the search seeds (15-value grids; all 1,000 listed NAdamW configurations), then

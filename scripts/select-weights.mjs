@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Picks the θ to ship among meta-training runs. Each run's own evaluation keys derive from its seed,
+// so runs with different seeds are not compared on the same inner runs: this script re-evaluates
+// every candidate (each run's theta-best) on one common set of meta-training evaluation keys — those
+// of `--key-seed` (default 12), seeds 0 … N−1 — never the study's final-evaluation seeds 1000….
+// Prints a table and, last, one JSON line {best, candidates}.
+// Usage: node scripts/select-weights.mjs [--key-seed S] [--seeds N] [--theta theta-best] RUN_DIR...
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { learned, meta } from '../dist/src/index.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'key-seed': { type: 'string', default: '12' }, seeds: { type: 'string', default: '4' }, theta: { type: 'string', default: 'theta-best' } },
+});
+const keySeed = Number(values['key-seed']);
+const seeds = Number(values.seeds);
+const runs = positionals.filter((dir) => existsSync(join(dir, values.theta)));
+if (runs.length === 0 || !Number.isInteger(seeds) || seeds < 1) {
+  console.error('usage: node scripts/select-weights.mjs [--key-seed S] [--seeds N] [--theta theta-best] RUN_DIR... (each with a θ file)');
+  process.exit(2);
+}
+const candidates = runs.map((run) => {
+  const file = join(run, values.theta);
+  const { optimizer, theta, provenance } = learned.load(file);
+  const options = {
+    problem: { lopt: optimizer.name, loptOptions: { ...optimizer.architecture }, task: provenance.task },
+    seed: keySeed, evalSeeds: seeds, innerSteps: provenance.estimator?.innerSteps ?? 2000,
+  };
+  const rows = meta.evaluateTheta(options, theta, { outerStep: provenance.outerSteps ?? 0, thetaVersion: 0 });
+  const loss = rows.reduce((a, r) => a + r.evalLoss, 0) / rows.length;
+  console.log(`${file}: mean loss ${loss.toFixed(4)} over ${seeds} runs (own evaluation: ${provenance.evalLoss?.toFixed?.(4) ?? '–'} at outer step ${provenance.outerSteps})`);
+  return { run, file, loss, losses: rows.map((r) => r.evalLoss), outerSteps: provenance.outerSteps };
+});
+candidates.sort((a, b) => a.loss - b.loss);
+console.log(JSON.stringify({ keySeed, seeds, best: candidates[0].run, candidates }));

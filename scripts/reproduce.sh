@@ -41,6 +41,22 @@ else
   exit 0
 fi
 
+# stage DIR META_LR FROM [flags for a fresh start]: a later stage started from the θ file FROM, once
+# the earlier stage has kept it (every evaluated θ is kept in history/).
+stage() {
+  local dir=$1 lr=$2 from=$3; shift 3
+  if [ -f "$from" ] || [ -d "$dir/checkpoint" ]; then meta_run "$dir" "$lr" --init-weights "$from" "$@"
+  else echo "reproduce: $from is not there yet; rerun this script to continue" >&2; exit 0; fi
+}
+
+# 3. Third stage: a cosine meta-lr schedule from 3e-4 (planned over 6,000 outer steps) from the second
+#    stage's θ at outer step 400 (its best when the first weights were shipped).
+stage "$out/meta/s3-cos3e-4" 3e-4 "$out/meta/s2-lr3e-4/history/theta-0000400" --meta-lr-schedule cosine --outer-steps 6000
+
+# 4. Fourth stage: the paper's learner batch — 4 estimates of 8 tasks averaged per update — at 3e-4
+#    from the third stage's θ at outer step 1,400 (its best).
+stage "$out/meta/s4-mb4-3e-4" 3e-4 "$out/meta/s3-cos3e-4/history/theta-0001400" --meta-batch 4
+
 # 3. Selection on the meta-training evaluation keys (never the final-evaluation seeds): every run's
 #    theta-best re-evaluated on the same keys (those of seed 12, 4 runs), the lowest mean loss wins.
 best=$(node scripts/select-weights.mjs --key-seed 12 --seeds 4 "$out"/meta/* | tail -1 | node -e '

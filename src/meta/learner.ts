@@ -4,6 +4,7 @@
 // checkpoints and resumes exactly.
 import { foldIn, keyFromSeed, type Key } from '../engine/random.js';
 import { flattenParams, type Params } from '../engine/tensor.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
 import { accumulateSlot, perturbation, reduceSlot, sanitize } from './estimators.js';
 import { buildLopt, buildTaskSource, type MetaProblemSpec } from './problem.js';
 import { localExecutor, thetaFromFlat, type SlotContext, type SlotExecutor } from './slots.js';
@@ -117,6 +118,8 @@ export function metaLrAt(schedule: MetaLrSchedule, lr: number, t: number, total:
  */
 export function evaluateTheta(
   o: Omit<MetaTrainOptions, 'theta'>, theta: Params, at: { outerStep: number; thetaVersion: number },
+  /** Changes the optimizer θ gives before it trains (probes such as scripts/probe-step-schedule.mjs). */
+  wrapOptimizer: (optimizer: Optimizer<any>) => Optimizer<any> = (optimizer) => optimizer,
 ): EvalRow[] {
   const lopt = buildLopt(o.problem);
   const source = buildTaskSource(o.problem);
@@ -125,7 +128,7 @@ export function evaluateTheta(
   for (let seed = 0; seed < (o.evalSeeds ?? 2); seed++) {
     const key = foldIn(foldIn(root, 0xe7a1), seed);
     const task = source.taskFor(foldIn(key, 1));
-    const result = train({ task, optimizer: lopt.optFn(theta), steps: o.evalSteps ?? o.innerSteps, key: foldIn(key, 2) });
+    const result = train({ task, optimizer: wrapOptimizer(lopt.optFn(theta)), steps: o.evalSteps ?? o.innerSteps, key: foldIn(key, 2) });
     const evalLoss = Number.isNaN(result.meanLoss) ? Infinity : result.meanLoss;
     rows.push({ outerStep: at.outerStep, thetaVersion: at.thetaVersion, evalTask: source.name, evalSeed: seed, evalLoss });
   }

@@ -11,6 +11,7 @@
 // Usage: node scripts/probe-step-schedule.mjs --weights FILE [--key-seed 12] [--seeds 2] [--steps 2000] SCHEDULE...
 import { parseArgs } from 'node:util';
 import { learned, meta } from '../dist/src/index.js';
+import { evaluationOptions } from './evaluation-options.mjs';
 
 const usage = 'usage: node scripts/probe-step-schedule.mjs --weights FILE [--key-seed S] [--seeds N] [--steps T] SCHEDULE... (const:S, cos:A:B, early:S:N, joined by *)';
 const { values, positionals } = parseArgs({
@@ -67,14 +68,10 @@ try {
 } catch (error) {
   fail(error.message);
 }
-const { optimizer, theta, provenance } = loaded;
-const options = {
-  problem: { lopt: optimizer.name, loptOptions: { ...optimizer.architecture }, task: provenance.task },
-  seed: keySeed, evalSeeds: seeds, innerSteps: steps,
-};
+const options = evaluationOptions(loaded, keySeed, seeds, steps);
 const results = positionals.map((schedule) => {
   const scale = parseSchedule(schedule);
-  const rows = meta.evaluateTheta(options, theta, { outerStep: 0, thetaVersion: 0 }, (opt) => withStepScale(opt, scale));
+  const rows = meta.evaluateTheta(options, loaded.theta, { outerStep: 0, thetaVersion: 0 }, (opt) => withStepScale(opt, scale));
   const losses = rows.map((r) => r.evalLoss);
   const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
   console.log(`${schedule}: mean loss ${loss.toFixed(4)} (${losses.map((l) => l.toFixed(4)).join(', ')})`);

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { learned, meta } from '../dist/src/index.js';
+import { evaluationOptions } from './evaluation-options.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,11 +24,9 @@ if (runs.length === 0 || !Number.isInteger(seeds) || seeds < 1) {
 }
 const candidates = runs.map((run) => {
   const file = join(run, values.theta);
-  const { optimizer, theta, provenance } = learned.load(file);
-  const options = {
-    problem: { lopt: optimizer.name, loptOptions: { ...optimizer.architecture }, task: provenance.task },
-    seed: keySeed, evalSeeds: seeds, innerSteps: provenance.estimator?.innerSteps ?? 2000,
-  };
+  const loaded = learned.load(file);
+  const { theta, provenance } = loaded;
+  const options = evaluationOptions(loaded, keySeed, seeds, provenance.estimator?.innerSteps ?? 2000);
   const rows = meta.evaluateTheta(options, theta, { outerStep: provenance.outerSteps ?? 0, thetaVersion: 0 });
   const loss = rows.reduce((a, r) => a + r.evalLoss, 0) / rows.length;
   console.log(`${file}: mean loss ${loss.toFixed(4)} over ${seeds} runs (own evaluation: ${provenance.evalLoss?.toFixed?.(4) ?? '–'} at outer step ${provenance.outerSteps})`);

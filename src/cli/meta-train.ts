@@ -186,6 +186,7 @@ async function runMetaTrain(flags: MetaTrainFlags): Promise<void> {
       command: `lopt ${process.argv.slice(2).join(' ')}`,
       ...(flags.initSearch !== undefined ? { initSearch: { count: flags.initSearch, steps: flags.initSearchSteps } } : {}),
       ...(flags.initWeights !== undefined ? { theta: initialWeights(flags) } : {}),
+      onNotice: (message) => process.stderr.write(`lopt: ${message}\n`),
       onStep: (row) => {
         progress ??= makeProgress(flags.outerSteps, row.outerStep, label);
         progress.update(row.outerStep + 1, row.metaLoss, row.innerStepsPerSec);

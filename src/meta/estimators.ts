@@ -65,12 +65,15 @@ export function accumulateSlot(kind: EstimatorKind, red: SlotReduction, eps: Flo
   for (let j = 0; j < eps.length; j++) grad[j] += d * eps[j];
 }
 
-/** LO's NaN rules after aggregation: a NaN loss becomes 20, NaN gradient entries 0 (counted). */
+/**
+ * LO's rules after aggregation (gradient_learner.py, `_nan_to_num`): a non-finite averaged loss (NaN
+ * or ±Inf) becomes 20 and non-finite gradient entries become 0, each counted.
+ */
 export function sanitize(loss: number, grad: Float64Array): { loss: number; nanCount: number } {
   let nanCount = 0;
   for (let j = 0; j < grad.length; j++) {
-    if (Number.isNaN(grad[j])) { grad[j] = 0; nanCount++; }
+    if (!Number.isFinite(grad[j])) { grad[j] = 0; nanCount++; }
   }
-  if (Number.isNaN(loss)) { loss = 20; nanCount++; }
+  if (!Number.isFinite(loss)) { loss = 20; nanCount++; }
   return { loss, nanCount };
 }

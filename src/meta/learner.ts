@@ -86,6 +86,10 @@ export interface LearnerSnapshot {
 
 export type ExecutorFactory = (ctx: SlotContext, states: SlotState[]) => Promise<SlotExecutor> | SlotExecutor;
 
+/** LO's meta-optimizer Adam: ε outside and eps_root inside the square root. */
+export const ADAM_EPS = 1e-8;
+export const ADAM_EPS_ROOT = 1e-8;
+
 const DEFAULTS = { metaBatch: 1, gradClip: 3, evalEvery: 0, evalSeeds: 2, metaLrSchedule: 'constant' as MetaLrSchedule };
 
 function validate(o: MetaTrainOptions): void {
@@ -251,7 +255,8 @@ export class MetaLearner {
     let sq = 0;
     for (const g of est.grad) sq += g * g;
     const lr = metaLrAt(o.metaLrSchedule ?? 'constant', o.metaLr, this.snap.outerStep, o.outerSteps);
-    // Adam (optax defaults: β1 0.9, β2 0.999, ε 1e-8) on the clipped gradient.
+    // Adam as LO's meta-optimizer has it (optimizers/optax_opts.py Adam: β1 0.9, β2 0.999, ε 1e-8 and
+    // eps_root 1e-8 inside the square root) on the clipped gradient.
     const a = this.snap.adam;
     a.t += 1;
     const bc1 = 1 - Math.pow(0.9, a.t);
@@ -261,7 +266,7 @@ export class MetaLearner {
       const g = Math.min(clip, Math.max(-clip, est.grad[j]));
       a.m[j] = 0.9 * a.m[j] + 0.1 * g;
       a.v[j] = 0.999 * a.v[j] + 0.001 * g * g;
-      theta[j] = theta[j] - (lr * (a.m[j] / bc1)) / (Math.sqrt(a.v[j] / bc2) + 1e-8);
+      theta[j] = theta[j] - (lr * (a.m[j] / bc1)) / (Math.sqrt(a.v[j] / bc2 + ADAM_EPS_ROOT) + ADAM_EPS);
     }
     const row: MetricsRow = {
       outerStep: this.snap.outerStep, thetaVersion: this.snap.thetaVersion, metaLoss: est.metaLoss,

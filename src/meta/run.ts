@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { hasCheckpoint, loadCheckpointWithForm, saveCheckpoint } from './checkpoint.js';
 import { MetaLearner, type EvalRow, type MetaTrainOptions, type MetricsRow } from './learner.js';
 import { buildLopt } from './problem.js';
 import { localExecutor } from './slots.js';
@@ -19,6 +19,8 @@ export interface MetaRunOptions extends MetaTrainOptions {
   checkpointEvery?: number;
   /** Worker threads running the task slots (≤ 1: this thread). Results do not depend on it. */
   workers?: number;
+  /** One-line notices for the user (e.g. a resume from the compact checkpoint). */
+  onNotice?: (message: string) => void;
   /** Called after every outer step and every evaluation. */
   onStep?: (row: MetricsRow) => void;
   onEval?: (rows: EvalRow[]) => void;
@@ -45,6 +47,9 @@ export interface MetaRunResult {
 }
 
 export const METRICS_FILE = 'metrics.jsonl';
+/** Every evaluation row and every THIN_EVERY-th step row: a log small enough to commit with a compact checkpoint. */
+export const THIN_METRICS_FILE = 'metrics-thin.jsonl';
+export const THIN_EVERY = 100;
 export const HISTORY_DIR = 'history';
 /** The init search's candidates and choice, when the run used one. */
 export const INIT_SEARCH_FILE = 'init-search.json';
@@ -85,20 +90,23 @@ function initialEvalFrom(file: string): number | null {
 }
 
 export async function metaTrain(options: MetaRunOptions): Promise<MetaRunResult> {
-  const { out, resume, checkpointEvery = 10, workers = 1, onStep, onEval, shouldStop, command, initSearch, ...trainOptions } = options;
+  const { out, resume, checkpointEvery = 10, workers = 1, onStep, onEval, onNotice, shouldStop, command, initSearch, ...trainOptions } = options;
   mkdirSync(join(out, HISTORY_DIR), { recursive: true });
   const checkpointDir = join(out, 'checkpoint');
   const metricsFile = join(out, METRICS_FILE);
+  const thinFile = join(out, THIN_METRICS_FILE);
   const factory = workers > 1 ? workerExecutor(workers) : localExecutor;
   let learner: MetaLearner;
   let initialLoaded: number | null = null;
   if (resume) {
-    const snap = loadCheckpoint(checkpointDir);
+    const { snap, compact } = loadCheckpointWithForm(checkpointDir);
     checkResumable(snap.options, trainOptions);
     snap.options.outerSteps = trainOptions.outerSteps;
     learner = await MetaLearner.fromSnapshot(snap, factory);
+    if (compact) onNotice?.(`resuming ${out} at outer step ${snap.outerStep} from its compact checkpoint: the task slots start fresh inner runs`);
     trimMetrics(metricsFile, snap.outerStep);
-    initialLoaded = initialEvalFrom(metricsFile);
+    trimMetrics(thinFile, snap.outerStep);
+    initialLoaded = initialEvalFrom(existsSync(metricsFile) ? metricsFile : thinFile);
   } else {
     if (hasCheckpoint(checkpointDir)) throw new Error(`${out} already holds a run: add --resume to continue it, or choose another --out`);
     if (initSearch && trainOptions.theta === undefined) {
@@ -108,6 +116,7 @@ export async function metaTrain(options: MetaRunOptions): Promise<MetaRunResult>
     }
     learner = await MetaLearner.create(trainOptions, factory);
     writeFileAtomic(metricsFile, '');
+    writeFileAtomic(thinFile, '');
   }
   const o = learner.options;
   const lopt = buildLopt(o.problem);
@@ -118,7 +127,11 @@ export async function metaTrain(options: MetaRunOptions): Promise<MetaRunResult>
     settings: { numTasks: o.numTasks, truncLength: o.truncLength, innerSteps: o.innerSteps, std: o.std, metaLr: o.metaLr, metaBatch: o.metaBatch, seed: o.seed },
     outerSteps: learner.outerStep, evalLoss, date: new Date().toISOString(), command,
   });
-  const append = (rows: object[]) => appendFileSync(metricsFile, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const append = (rows: Array<{ outerStep: number; evalTask?: string }>) => {
+    appendFileSync(metricsFile, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const thin = rows.filter((r) => r.evalTask !== undefined || r.outerStep % THIN_EVERY === 0);
+    if (thin.length) appendFileSync(thinFile, thin.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  };
   let initialEvalLoss: number | null = initialLoaded;
   let lastEvalLoss: number | null = null;
   const evaluate = () => {

@@ -70,13 +70,6 @@ function runKeys(slot: SlotState, run: number): RunKeys {
   return { task, init, data, opt, length, meta };
 }
 
-/** Sets the step counter a learned optimizer keeps in its state (`iteration` or `step`), if any. */
-function setIteration(state: unknown, step: number): void {
-  const s = state as { iteration?: unknown; step?: unknown };
-  if (typeof s.iteration === 'number') s.iteration = step;
-  else if (typeof s.step === 'number') s.step = step;
-}
-
 /**
  * Runs truncations of one slot. Live objects (task, batch streams) are rebuilt from the plain state
  * when needed, so a slot restored from a checkpoint continues exactly (streams are replayed).
@@ -110,15 +103,20 @@ export class SlotRunner {
     this.liveRun = s.run - 1;
   }
 
-  /** Starts a new run (new task draw, initialisation, length; step 0 or a random initial step). */
-  private startRun(optPos: Optimizer<unknown>, optNeg: Optimizer<unknown> | null, first: boolean): void {
+  /**
+   * Starts a new run (new task draw, initialisation, length). A slot's first run may start at a random
+   * inner step r in [0, offset), as LO's `random_initial_iteration_offset` does: only the run's step
+   * counter moves, so the run is r steps shorter. The optimizer starts fresh (its own iteration 0), so
+   * a new network is trained with the time features of a new network.
+   */
+  private startRun(optPos: Optimizer<unknown>, optNeg: Optimizer<unknown> | null, slotStart: boolean): void {
     const s = this.state;
     const keys = runKeys(s, s.run);
     s.run += 1;
     s.length = sampleLength(this.config.schedule, keys.length);
     s.step = 0;
-    if (first && this.config.estimator !== 'fes' && this.config.initialOffset > 0) {
-      s.step = Math.min(s.length - 1, randint(foldIn(s.key, 0x0ff5e7), this.config.initialOffset));
+    if (slotStart && this.config.initialOffset > 0) {
+      s.step = Math.min(s.length - 1, randint(foldIn(foldIn(s.key, 0x0ff5e7), s.run), this.config.initialOffset));
     }
     s.consumed = 0;
     s.metaConsumed = 0;
@@ -126,9 +124,7 @@ export class SlotRunner {
     this.ensureLive();
     const params = this.task!.init(keys.init);
     s.pos = optPos.init(params, { numSteps: s.length, key: keys.opt });
-    setIteration(s.pos, s.step);
     s.neg = optNeg ? optNeg.init(params, { numSteps: s.length, key: keys.opt }) : null;
-    if (s.neg) setIteration(s.neg, s.step);
   }
 
   /**
@@ -146,8 +142,9 @@ export class SlotRunner {
       s.pos = null;
       s.neg = null;
     }
-    if (s.pos === null) this.startRun(optPos, optNeg, s.run === 0);
-    else this.ensureLive();
+    // A slot with no inner state (new, or restored from a compact checkpoint) starts as LO's workers do.
+    if (s.pos === null) this.startRun(optPos, optNeg, kind !== 'fes');
+    else if (s.step < s.length) this.ensureLive();
     // Truncated ES: the negative copy starts from the persistent (positive) state.
     if (kind === 'tes' && s.neg === null) s.neg = structuredClone(s.pos);
     const out: UnrollResult = {
@@ -155,6 +152,12 @@ export class SlotRunner {
       done: new Uint8Array(steps), mask: new Uint8Array(steps), innerSteps: 0,
     };
     for (let k = 0; k < steps; k++) {
+      // LO (lopt_truncated_step.py, progress_or_reset_inner_opt_state): the step after a run's last
+      // trained step is a reset of its own, with loss 0, done 0 and mask 0.
+      if (s.step >= s.length) {
+        this.startRun(optPos, optNeg, false);
+        continue;
+      }
       const task = this.task!;
       const batch = this.stream!.next();
       s.consumed += 1;
@@ -174,18 +177,12 @@ export class SlotRunner {
       out.pos[k] = task.normalizer(lossPos);
       out.neg[k] = task.normalizer(lossNeg);
       s.step += 1;
-      const done = s.step >= s.length;
-      if (done) {
+      // The run's last trained step counts (mask 1) and is marked done.
+      out.mask[k] = 1;
+      if (s.step >= s.length) {
         out.done[k] = 1;
-        if (kind === 'fes') {
-          // A full-ES run is over; anything after it would be a new run (not wanted).
-          for (let j = k + 1; j < steps; j++) { out.pos[j] = 0; out.neg[j] = 0; }
-          out.mask[k] = 1;
-          break;
-        }
-        this.startRun(optPos, optNeg, false);
+        if (kind === 'fes') break; // a full-ES run is over; nothing after it belongs to the estimate
       }
-      out.mask[k] = s.step !== 0 ? 1 : 0;
     }
     if (kind === 'tes') s.neg = null;
     if (kind === 'fes') { s.pos = null; s.neg = null; } // nothing persists between full-ES estimates

@@ -8,7 +8,13 @@ import { reduceSlot, accumulateSlot, sanitize } from '../../src/meta/estimators.
 
 const LR = 0.05;
 const K = 5;
-const T = 2 * K;
+// LO's runs take T trained steps plus one reset step, so with T = 2K − 1 a run spans two truncations.
+const T = 2 * K - 1;
+
+/** E loss_k of SGD on the quadratic (dim 4): 4·(1 − 2 lr₁)^(2·min(k, K))·(1 − 2 lr₂)^(2·max(k − K, 0)). */
+function expectedLoss(lr1: number, lr2: number, k: number): number {
+  return 4 * (1 - 2 * lr1) ** (2 * Math.min(k, K)) * (1 - 2 * lr2) ** (2 * Math.max(k - K, 0));
+}
 
 /** Mean loss over inner steps [from, to) of a T-step run with lr = exp(logLr), averaged over seeds. */
 function windowLoss(logLr: number, from: number, to: number, seeds: number): number {
@@ -28,7 +34,7 @@ function meanAndSe(values: number[]): { mean: number; se: number } {
   return { mean, se: Math.sqrt(variance / values.length) };
 }
 
-test('PES on a quadratic agrees with finite differences of the expected unrolled loss', async () => {
+test('PES on a quadratic agrees with the derivative of the expected unrolled loss, as LO attributes it', async () => {
   const logLr = Math.log(LR);
   const learner = await MetaLearner.create({
     problem: { lopt: 'learnable_lr_sgd', task: 'quadratic', taskOptions: { dim: 4 } },
@@ -36,7 +42,8 @@ test('PES on a quadratic agrees with finite differences of the expected unrolled
     std: 0.01, metaLr: 0, outerSteps: 1, seed: 3,
     theta: { log_lr: { shape: [1], data: Float32Array.of(logLr) } },
   });
-  // θ stays fixed: alternate truncations cover steps 0..K−1 and K..2K−2 (the last step is masked).
+  // θ stays fixed: the first truncation trains steps 0..K−1; the second trains K..T−1 (the last one
+  // done) and then resets (mask 0).
   const first: number[] = [];
   const second: number[] = [];
   for (let r = 0; r < 24; r++) {
@@ -46,22 +53,25 @@ test('PES on a quadratic agrees with finite differences of the expected unrolled
   }
   await learner.close();
   const h = 1e-2;
-  const seeds = 400;
-  const fd1 = (windowLoss(logLr + h, 0, K, seeds) - windowLoss(logLr - h, 0, K, seeds)) / (2 * h);
-  const fd2 = (windowLoss(logLr + h, K, T - 1, seeds) - windowLoss(logLr - h, K, T - 1, seeds)) / (2 * h);
-  // Analytic check of the finite differences: E loss_k = dim·(1 − 2 lr)^(2k).
-  const expected = (lr: number, from: number, to: number) => {
+  const d = (f: (l: number) => number) => (f(logLr + h) - f(logLr - h)) / (2 * h);
+  const mean = (from: number, to: number, f: (k: number) => number) => {
     let s = 0;
-    for (let k = from; k < to; k++) s += 4 * (1 - 2 * lr) ** (2 * k) / (to - from);
+    for (let k = from; k < to; k++) s += f(k) / (to - from);
     return s;
   };
-  const an2 = (expected(Math.exp(logLr + h), K, T - 1) - expected(Math.exp(logLr - h), K, T - 1)) / (2 * h);
-  assert.ok(Math.abs(fd2 - an2) < 0.1 * Math.abs(an2), `finite differences ${fd2} vs analytic ${an2}`);
-  for (const [name, values, fd] of [['first', first, fd1], ['second', second, fd2]] as const) {
-    const { mean, se } = meanAndSe(values);
-    assert.ok(fd < 0, `${name}: a larger lr lowers the loss (${fd})`);
-    assert.ok(Math.abs(mean - fd) < 4 * se + 0.02 * Math.abs(fd), `${name} truncation: PES ${mean} ± ${se} vs finite differences ${fd}`);
-    assert.ok(Math.abs(mean - fd) < 0.15 * Math.abs(fd), `${name} truncation: PES ${mean} vs finite differences ${fd}`);
+  // The analytic expectation agrees with finite differences of real runs.
+  const fd1 = (windowLoss(logLr + h, 0, K, 400) - windowLoss(logLr - h, 0, K, 400)) / (2 * h);
+  const an1 = d((l) => mean(0, K, (k) => expectedLoss(Math.exp(l), Math.exp(l), k)));
+  assert.ok(Math.abs(fd1 - an1) < 0.1 * Math.abs(an1), `finite differences ${fd1} vs analytic ${an1}`);
+  // Second truncation: steps K..T−2 carry the whole dependence (accumulator + ε); the done step's loss
+  // counts with this truncation's ε alone (LO's inclusive cumsum of is_done), i.e. through lr₂ only.
+  const an2 = (d((l) => mean(K, T - 1, (k) => expectedLoss(Math.exp(l), Math.exp(l), k))) * (T - 1 - K)
+    + d((l) => expectedLoss(LR, Math.exp(l), T - 1))) / (T - K);
+  for (const [name, values, expected] of [['first', first, an1], ['second', second, an2]] as const) {
+    const { mean: m, se } = meanAndSe(values);
+    assert.ok(expected < 0, `${name}: a larger lr lowers the loss (${expected})`);
+    assert.ok(Math.abs(m - expected) < 4 * se + 0.02 * Math.abs(expected), `${name} truncation: PES ${m} ± ${se} vs expected ${expected}`);
+    assert.ok(Math.abs(m - expected) < 0.15 * Math.abs(expected), `${name} truncation: PES ${m} vs expected ${expected}`);
   }
 });
 
@@ -90,10 +100,12 @@ test('the PES accumulator rule and the reductions follow REFERENCE §5', () => {
   assert.ok(Math.abs(tes[0] - (7 / 3) * 0.5) < 1e-12 && Math.abs(tes[1] + 7 / 3) < 1e-12, `${tes}`);
 });
 
-test('NaN rules: a NaN averaged loss becomes 20, NaN gradient entries 0, counted; θ does not move', async () => {
-  const grad = Float64Array.of(1, NaN, 3, NaN);
-  assert.deepEqual(sanitize(NaN, grad), { loss: 20, nanCount: 3 });
-  assert.deepEqual([...grad], [1, 0, 3, 0]);
+test('NaN rules: a NaN or ±Inf averaged loss becomes 20, NaN and ±Inf gradient entries 0, counted; θ does not move', async () => {
+  const grad = Float64Array.of(1, NaN, 3, NaN, Infinity, -Infinity);
+  assert.deepEqual(sanitize(NaN, grad), { loss: 20, nanCount: 5 });
+  assert.deepEqual([...grad], [1, 0, 3, 0, 0, 0]);
+  assert.deepEqual(sanitize(Infinity, Float64Array.of(2)), { loss: 20, nanCount: 1 });
+  assert.deepEqual(sanitize(-Infinity, Float64Array.of(2)), { loss: 20, nanCount: 1 });
   assert.deepEqual(sanitize(1.5, Float64Array.of(2)), { loss: 1.5, nanCount: 0 });
   // An lr of e^12 diverges to Inf, then NaN, within a few steps on every slot.
   const learner = await MetaLearner.create({
@@ -145,4 +157,19 @@ test('the same seed gives the same θ trajectory; another seed another one', asy
   assert.deepEqual(a.thetas, b.thetas);
   assert.deepEqual(a.losses, b.losses);
   assert.notDeepEqual(a.thetas, c.thetas);
+});
+
+test('the meta-optimizer is LO\'s Adam, with eps_root 1e-8 inside the square root', async () => {
+  const learner = await MetaLearner.create({
+    problem: { lopt: 'learnable_lr_sgd', task: 'quadratic', taskOptions: { dim: 4 } },
+    estimator: 'pes', numTasks: 1, truncLength: 2, innerSteps: 10, std: 0.01, metaLr: 0.1, outerSteps: 1, seed: 0,
+    theta: { log_lr: { shape: [1], data: Float32Array.of(0) } },
+  });
+  // First step: m̂ = g, v̂ = g²; with g = 1e-5 the update is lr·g / (sqrt(g² + 1e-8) + 1e-8) ≈ 0.0995·lr,
+  // where plain Adam (no eps_root) would move by ≈ lr.
+  learner.applyGradient({ grad: Float64Array.of(-1e-5), metaLoss: 1, nanCount: 0, innerSteps: 0, seconds: 1 });
+  const g = 1e-5;
+  const expected = (0.1 * g) / (Math.sqrt(g * g + 1e-8) + 1e-8);
+  assert.ok(Math.abs(learner.theta().log_lr.data[0] - expected) < 1e-7, `${learner.theta().log_lr.data[0]} vs ${expected}`);
+  await learner.close();
 });

@@ -28,11 +28,23 @@ test('both PES copies see the same task, init and batches; runs reset with done 
   const r = runner({});
   const out = r.unroll(theta(0.1), theta(0.1), 14);
   assert.deepEqual([...out.pos], [...out.neg]); // common random numbers: equal θ gives equal losses
-  assert.deepEqual([...out.done], [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0]);
-  assert.deepEqual([...out.mask], [1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1]);
-  assert.equal(out.innerSteps, 28);
+  // LO: the run's last trained step (6th) counts and is done; the next step is a reset with mask 0, loss 0.
+  assert.deepEqual([...out.done], [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0]);
+  assert.deepEqual([...out.mask], [1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 0]);
+  assert.equal(out.pos[6], 0);
+  assert.equal(out.pos[13], 0);
+  assert.equal(out.innerSteps, 24);
   assert.equal(r.state.run, 3);
-  assert.equal(r.state.step, 2);
+  assert.equal(r.state.step, 0);
+  // A truncation that ends on a run's last step leaves the reset to the next truncation.
+  const t = runner({});
+  const first = t.unroll(theta(0.1), theta(0.1), 6);
+  assert.deepEqual([...first.done], [0, 0, 0, 0, 0, 1]);
+  assert.equal(t.state.run, 1);
+  const second = t.unroll(theta(0.1), theta(0.1), 3);
+  assert.deepEqual([...second.mask], [0, 1, 1]);
+  assert.equal(t.state.run, 2);
+  assert.equal(t.state.step, 2);
   // Different θ: different losses after the first update, the same first loss (same init and batch).
   const s = runner({});
   const d = s.unroll(theta(0.1), theta(0.2), 3);
@@ -44,6 +56,9 @@ test('random initial steps are uniform in [0, offset) per slot; the loss after t
   const steps = Array.from({ length: 64 }, (_, i) => {
     const r = runner({ schedule: { kind: 'constant', length: 100 }, initialOffset: 100 }, i);
     r.unroll(theta(0.1), theta(0.1), 1);
+    // LO moves only the run's step counter: the optimizer starts at its own iteration 0.
+    assert.equal((r.state.pos as { iteration: number }).iteration, 1);
+    assert.equal((r.state.neg as { iteration: number }).iteration, 1);
     return r.state.step - 1;
   });
   assert.ok(steps.every((s) => s >= 0 && s < 100));

@@ -1,7 +1,8 @@
 // Installs the shared data sets (../shared/datasets on project machines and CI) into a data root.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { copyFileAtomic } from '../util/atomic-write.js';
 import { CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES } from './cifar10.js';
 import { DataError } from './errors.js';
 import { TINY_IMAGENET16_FOLDER, locateTinyImagenet16 } from './tiny-imagenet16.js';
@@ -12,12 +13,13 @@ export interface InstallStep {
   location: string;
 }
 
-/** Copies `from` to `to` through a temporary file and a rename, so a crash leaves no half file; the copy is writable. */
+/**
+ * Copies `from` to `to` with copyFileAtomic (temporary file beside `to`, fsync, rename, no temporary
+ * left on failure), so a crash leaves no half file; the copy is writable (0644) even when the shared
+ * original is read-only.
+ */
 function copyAtomically(from: string, to: string): void {
-  const temporary = `${to}.partial-${process.pid}`;
-  copyFileSync(from, temporary);
-  chmodSync(temporary, 0o644);
-  renameSync(temporary, to);
+  copyFileAtomic(from, to, { mode: 0o644 });
 }
 
 /** Whether `dir` holds the six CIFAR-10 batch files with their exact sizes. */

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { dataSetStatuses } from '../../src/data/catalog.js';
-import { locateCifar10 } from '../../src/data/cifar10.js';
+import { CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, locateCifar10 } from '../../src/data/cifar10.js';
 import { installSharedDatasets } from '../../src/data/install.js';
 import { loadTinyImagenet16 } from '../../src/data/tiny-imagenet16.js';
 
@@ -23,6 +23,52 @@ test('installSharedDatasets copies Tiny ImageNet, keeps a present CIFAR-10, and 
   assert.equal(loadTinyImagenet16(root).count, 10000);
   const again = installSharedDatasets(SHARED, root);
   assert.deepEqual(again.map((s) => s.action), ['present', 'present']);
+});
+
+/**
+ * A data root whose CIFAR-10 counts as present (six sparse files of the exact sizes: nothing to build)
+ * and a fake shared folder holding a Tiny ImageNet data file made by `makeDataFile` and wnids.txt.
+ */
+function fakeInstall(makeDataFile: (file: string) => void): { shared: string; root: string; tinyDir: string } {
+  const base = mkdtempSync(join(tmpdir(), 'lopt-install-fake-'));
+  const root = join(base, 'root');
+  const cifarDir = join(root, 'cifar-10-batches-bin');
+  mkdirSync(cifarDir, { recursive: true });
+  for (const name of [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE]) {
+    writeFileSync(join(cifarDir, name), '');
+    truncateSync(join(cifarDir, name), 10000 * 3073);
+  }
+  const shared = join(base, 'shared');
+  mkdirSync(join(shared, 'tiny-imagenet16'), { recursive: true });
+  writeFileSync(join(shared, 'tiny-imagenet16', 'wnids.txt'), 'n01443537\n');
+  makeDataFile(join(shared, 'tiny-imagenet16', 'val_16x16.bin.gz'));
+  return { shared, root, tinyDir: join(root, 'tiny-imagenet16') };
+}
+
+test('installSharedDatasets copies a read-only shared file exactly, writable, with no temporary file left', () => {
+  const bytes = Buffer.alloc((2 << 20) + 777, 0x5a);
+  const { shared, root, tinyDir } = fakeInstall((file) => {
+    writeFileSync(file, bytes);
+    chmodSync(file, 0o444);
+  });
+  const steps = installSharedDatasets(shared, root);
+  assert.deepEqual(steps.map((s) => `${s.name}:${s.action}`), ['cifar10:present', 'tiny-imagenet16:installed']);
+  assert.ok(readFileSync(join(tinyDir, 'val_16x16.bin.gz')).equals(bytes));
+  assert.equal(statSync(join(tinyDir, 'val_16x16.bin.gz')).mode & 0o777, 0o644);
+  assert.deepEqual(readdirSync(tinyDir).sort(), ['val_16x16.bin.gz', 'wnids.txt']);
+  rmSync(join(root, '..'), { recursive: true });
+});
+
+test('installSharedDatasets leaves no partial or temporary file when copying fails mid-copy', () => {
+  // The shared "data file" is a folder: it opens, then the first read fails (EISDIR) after the
+  // temporary copy exists.
+  const { shared, root, tinyDir } = fakeInstall((file) => {
+    mkdirSync(file);
+    writeFileSync(join(file, 'x'), 'x');
+  });
+  assert.throws(() => installSharedDatasets(shared, root), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
+  assert.deepEqual(readdirSync(tinyDir), ['wnids.txt']);
+  rmSync(join(root, '..'), { recursive: true });
 });
 
 test('the catalog lists every data set with the tasks that use it and how to get it', () => {

@@ -1,6 +1,6 @@
 """A straightforward PyTorch small_fc_lopt update (tensor ops, no custom kernel), for timing by bench/learned.ts.
 
-It follows REFERENCE section 3 as a PyTorch user would write it: accumulators updated with the new
+It follows docs/specification.md §10 as a PyTorch user would write it: accumulators updated with the new
 gradient, the 28 features stacked per tensor, normalised over the tensor, the 11 tanh time features
 appended, the 39 -> 4 -> 4 -> 2 MLP as matrix products, p -= d * exp(0.001 * mag) * 0.001. Parameters
 have the Fashion-MNIST MLP's shapes (weights [in, out]). One thread, like lopt's single-threaded kernels.

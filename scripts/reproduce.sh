@@ -15,8 +15,9 @@ out=${OUT:-results}
 hours=${HOURS:-2}
 lopt() { node dist/src/cli/main.js "$@"; }
 
-# The paper's settings (REFERENCE §5). Seed 12: its initial θ trains the MLP (an init scan of the first
-# 16 draws, 300 steps; `--init-search 16` does such a scan itself, see README "Meta-training").
+# The paper's settings (docs/specification.md §22). Seed 12: its initial θ trains the MLP (an init
+# scan of the first 16 draws, 300 steps; `--init-search 16` does such a scan itself, see README
+# "Meta-training").
 common=(--lopt small_fc_lopt --task fmnist-mlp --estimator pes --trunc-length 20 --inner-steps 2000
   --num-tasks 8 --std 0.01 --outer-steps 30000 --seed 12 --eval-every 100 --eval-seeds 2
   --checkpoint-every 200 --max-minutes "$minutes" --backend native)

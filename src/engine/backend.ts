@@ -182,8 +182,8 @@ export interface Backend {
     lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
   ): void;
   /**
-   * LO's NAdamW (REFERENCE §2) with the bias-corrected rate lrT = lr·sqrt(1−β2^t)/(1−β1^t):
-   * g' ← g − l2·p; m ← β1 m + (1−β1) g'; v ← β2 v + (1−β2) g'²;
+   * LO's NAdamW (docs/specification.md §5) with the bias-corrected rate
+   * lrT = lr·sqrt(1−β2^t)/(1−β1^t): g' ← g − l2·p; m ← β1 m + (1−β1) g'; v ← β2 v + (1−β2) g'²;
    * step ← lrT·(nesterov ? β1 m + (1−β1) g' : m)/(sqrt(v) + eps) + lrT·adamwDecay·p; p ← p − step.
    */
   nadamwStep(

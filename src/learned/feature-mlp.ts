@@ -1,9 +1,9 @@
 // A per-parameter MLP learned optimizer over a feature set with tanh time features: the common form of
 // small_fc_lopt (LO AdafacMLPLOpt), the feature_mlp_lopt family and fc_lopt (LO MLPLOpt).
 //
-// Per step, for every tensor (REFERENCE §3): update the accumulators, build the features from the
-// updated values, normalise each over the tensor, append the 11 time features tanh(t/τ − 1) of the
-// iteration t before the increment, run the MLP (ReLU between layers) to (d, mag) and
+// Per step, for every tensor (docs/specification.md §10): update the accumulators, build the features
+// from the updated values, normalise each over the tensor, append the 11 time features tanh(t/τ − 1)
+// of the iteration t before the increment, run the MLP (ReLU between layers) to (d, mag) and
 // p ← p − d·exp(0.001·mag)·0.001. The optimizer state is the iteration, the parameters and the
 // accumulators (src/learned/per-param-mlp.ts).
 import type { Backend } from '../engine/backend.js';

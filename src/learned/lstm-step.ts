@@ -2,7 +2,8 @@
 // rnn_fc_lopt, whose rows are the parameter tensors.
 //
 // One Linear over [x, h] → 4·hidden with one bias (weight [in + hidden, 4·hidden]); gates i, g, f, o;
-// c' = σ(f + 1)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c') (REFERENCE §3, backend.lstmCellForward).
+// c' = σ(f + 1)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c') (docs/specification.md §16,
+// backend.lstmCellForward).
 import type { Backend } from '../engine/backend.js';
 
 export class LstmStep {

@@ -1,6 +1,6 @@
 // Gradient estimators over truncated unrolls (LO outer_trainers/truncated_pes.py, truncated_es.py,
 // full_es.py): antithetic perturbations θ ± ε of the flattened θ (lexicographic name order), the
-// per-slot reductions of REFERENCE §5, and LO's NaN rules applied after aggregation.
+// per-slot reductions of docs/specification.md §20, and LO's NaN rules applied after aggregation.
 import { foldIn, normal, type Key } from '../engine/random.js';
 import type { EstimatorKind, UnrollResult } from './unroll.js';
 
@@ -26,7 +26,7 @@ export interface SlotReduction {
   loss: number;
 }
 
-/** REFERENCE §5: fin = inclusive cumsum(done) > 0, den = Σ mask. */
+/** docs/specification.md §20: fin = inclusive cumsum(done) > 0, den = Σ mask. */
 export function reduceSlot(r: UnrollResult): SlotReduction {
   let den = 0;
   let old = 0;

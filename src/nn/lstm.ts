@@ -1,9 +1,9 @@
 // Haiku's LSTM (hk.LSTM) unrolled over a sequence, with explicit backpropagation through time.
 //
 // One Linear over concat[x, h] → 4·hidden with one bias; gates in the order i, g, f, o;
-// c' = σ(f + 1)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c') (REFERENCE §3). The weight [in + hidden, 4·hidden]
-// is used as its two row blocks: W_x (the first `in` rows) projects the whole input sequence in one
-// gemm, W_h (the last `hidden` rows) is applied to h once per step. Work buffers are time-major
+// c' = σ(f + 1)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c') (docs/specification.md §16). The weight
+// [in + hidden, 4·hidden] is used as its two row blocks: W_x (the first `in` rows) projects the whole
+// input sequence in one gemm, W_h (the last `hidden` rows) is applied to h once per step. Work buffers are time-major
 // ([steps, batch, ·]) so that every step is a contiguous block; they are sized on the first call and
 // reused while batch and steps stay the same.
 import type { Backend } from '../engine/backend.js';

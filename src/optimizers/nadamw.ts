@@ -1,4 +1,5 @@
-// LO's NAdamW (`optimizers/nadamw.py`) with its cosine schedule, as used by LO's opt_list (REFERENCE §2).
+// LO's NAdamW (`optimizers/nadamw.py`) with its cosine schedule, as used by LO's opt_list
+// (docs/specification.md §5).
 import { cloneParams, countParams, zerosLike, type Params } from '../engine/tensor.js';
 import { backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
 import { gradientFor } from './grads.js';
@@ -22,7 +23,7 @@ export interface NadamwHparams {
   gradClip: number;
 }
 
-// Defaults: entry 0 of LO's opt_list (optimizers/data/opt_list.json; REFERENCE §8).
+// Defaults: entry 0 of LO's opt_list (optimizers/data/opt_list.json; docs/specification.md §8).
 export const NADAMW_HPARAMS: readonly HparamSpec[] = [
   learningRateSpec(0.0011948335721160095),
   { name: 'beta1', kind: 'number', default: 0.9360043452616368, min: 0, below: 1, description: 'first-moment decay β1' },

@@ -1,5 +1,5 @@
 // LO's cosine learning-rate schedule with warmup (`optimizers/learning_rate_schedules.py`,
-// CosineLearningRateSchedule), kept as LO computes it (REFERENCE §2).
+// CosineLearningRateSchedule), kept as LO computes it (docs/specification.md §5).
 
 export interface CosineScheduleHparams {
   /** Peak learning rate. */

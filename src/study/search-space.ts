@@ -1,5 +1,6 @@
-// The baseline search spaces (REFERENCE §2, paper §3 and App. F.2): the learning-rate grid of SGD,
-// SGDM and Adam, and NAdamW's 10-hyperparameter space (LO's ordered list of 1,000, then fresh draws).
+// The baseline search spaces (docs/specification.md §8; paper §3 and App. F.2): the learning-rate
+// grid of SGD, SGDM and Adam, and NAdamW's 10-hyperparameter space (LO's ordered list of 1,000, then
+// fresh draws).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { foldIn, keyFromSeed, threefry2x32, type Key } from '../engine/random.js';
@@ -45,7 +46,7 @@ export interface NadamwConfig {
   minLearningRateMult: number;
 }
 
-/** App. F.2, as REFERENCE §2 reads it. */
+/** App. F.2, as docs/specification.md §8 reads it. */
 export const NADAMW_SPACE = Object.freeze({
   learningRate: [1e-5, 1],
   oneMinusBeta1: [1e-3, 1],

@@ -1,5 +1,5 @@
-// small_fc_lopt: REFERENCE §7 checks, the plain float64 oracle (every feature column and the update),
-// native vs reference agreement (both MLP paths) on ranks 0-4 with tied shapes.
+// small_fc_lopt: docs/specification.md §25 checks, the plain float64 oracle (every feature column and
+// the update), native vs reference agreement (both MLP paths) on ranks 0-4 with tied shapes.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend } from '../../src/engine/backend.js';
@@ -87,7 +87,7 @@ function oracleGrads(grads: Params): Record<string, number[]> {
   return out;
 }
 
-describe('small_fc_lopt: counts, time features, decays (REFERENCE §7)', () => {
+describe('small_fc_lopt: counts, time features, decays (docs/specification.md §25)', () => {
   it('has 197 meta-parameters with the documented names and shapes, 28 features and 39 inputs', () => {
     const lo = smallFcLopt();
     assert.equal(lo.paramCount, 197);

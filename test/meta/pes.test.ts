@@ -75,22 +75,23 @@ test('PES on a quadratic agrees with the derivative of the expected unrolled los
   }
 });
 
-test('the PES accumulator rule and the reductions follow REFERENCE §5', () => {
-  // Steps: Δ = 1, 2, 3, 4; the run finishes at step 2 (0-based), whose mask is 0.
+test('the PES accumulator rule and the reductions follow docs/specification.md §20', () => {
+  // Steps as an LO unroll gives them: Δ = 1, 2, –, 4; the run's last step is step 1 (done, mask 1), step
+  // 2 is the reset (mask 0, loss 0), step 3 the new run's first. The done step counts in `new`.
   const r = {
-    pos: Float64Array.of(2, 4, 6, 8), neg: Float64Array.of(1, 2, 3, 4),
-    done: Uint8Array.of(0, 0, 1, 0), mask: Uint8Array.of(1, 1, 0, 1), innerSteps: 8,
+    pos: Float64Array.of(2, 4, 0, 8), neg: Float64Array.of(1, 2, 0, 4),
+    done: Uint8Array.of(0, 1, 0, 0), mask: Uint8Array.of(1, 1, 0, 1), innerSteps: 6,
   };
   const red = reduceSlot(r);
   assert.equal(red.finished, true);
-  assert.equal(red.old, (1 + 2) / 3);
-  assert.equal(red.new, 4 / 3);
+  assert.equal(red.old, 1 / 3);
+  assert.equal(red.new, (2 + 4) / 3);
   assert.equal(red.loss, (1.5 + 3 + 6) / 3);
   const eps = Float32Array.of(0.5, -1);
   const acc = Float32Array.of(2, 3);
   const grad = new Float64Array(2);
   accumulateSlot('pes', red, eps, acc, grad);
-  assert.ok(Math.abs(grad[0] - (1 * 2.5 + (4 / 3) * 0.5)) < 1e-12 && Math.abs(grad[1] - (1 * 2 + (4 / 3) * -1)) < 1e-12, `${grad}`);
+  assert.ok(Math.abs(grad[0] - ((1 / 3) * 2.5 + 2 * 0.5)) < 1e-12 && Math.abs(grad[1] - ((1 / 3) * 2 + 2 * -1)) < 1e-12, `${grad}`);
   assert.deepEqual([...acc], [0.5, -1]); // finished: acc ← ε
   const unfinished = { ...red, finished: false };
   accumulateSlot('pes', unfinished, eps, acc, new Float64Array(2));

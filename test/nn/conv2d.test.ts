@@ -61,7 +61,8 @@ test('Conv2d parameters: HWIO kernel, Haiku names and init, the CIFAR ConvNet co
   assert.ok(w.every((v) => Math.abs(v) <= 2 * sigma + 1e-7));
   const variance = w.reduce((s, v) => s + v * v, 0) / w.length;
   assert.ok(Math.abs(variance / sigma ** 2 - 0.7737) < 0.03, `variance ratio ${variance / sigma ** 2}`);
-  // REFERENCE §4: conv 32 s2, conv 64, conv 64, linear 10 on 3 channels has 56,970 parameters.
+  // docs/specification.md §17: conv 32 s2, conv 64, conv 64, linear 10 on 3 channels has 56,970
+  // parameters.
   const b = backendNamed('reference');
   const convs = [new Conv2d('c0', 3, 32, b, { stride: 2 }), new Conv2d('c1', 32, 64, b), new Conv2d('c2', 64, 64, b)];
   assert.equal(convs.reduce((s, c) => s + c.paramCount, 0) + 64 * 10 + 10, 56_970);

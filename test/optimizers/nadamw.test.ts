@@ -113,7 +113,7 @@ backendTest('nadamw: init needs numSteps; state is 8 bytes per parameter', (back
   assert.equal(opt.stateBytes(P0), 64);
 });
 
-test('nadamw defaults are entry 0 of LO opt_list.json (REFERENCE §8)', () => {
+test('nadamw defaults are entry 0 of LO opt_list.json (docs/specification.md §8)', () => {
   const hp = nadamw({}, { backend: referenceBackend }).hparams;
   assert.deepEqual({ ...hp }, {
     learningRate: 0.0011948335721160095, beta1: 0.9360043452616368, beta2: 0.9989497406214962,

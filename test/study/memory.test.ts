@@ -64,7 +64,7 @@ test('runMemory: SGD as the baseline, one row per optimizer with its ratio; a re
     const matrices = [[784, 128], [128, 128], [128, 10]];
     const vectors = 128 + 128 + 10;
     const expected = 4 * matrices.reduce((s, [r, c]) => s + 4 * r * c + 3 * (r + c), 0) + 4 * 7 * vectors;
-    assert.ok(Math.abs(rows.find((r) => r.label === 'small_fc_lopt')!.state_bytes - expected) <= 4 * 3 * 4, 'small_fc_lopt state as REFERENCE §3 counts it (plus a few scalars)');
+    assert.ok(Math.abs(rows.find((r) => r.label === 'small_fc_lopt')!.state_bytes - expected) <= 4 * 3 * 4, 'small_fc_lopt state as docs/specification.md §10 counts it (plus a few scalars)');
     assert.deepEqual(await runMemory(db, ['fmnist-mlp'], specs, options), { measured: 0, remaining: 0 });
   } finally {
     db.close();

@@ -31,7 +31,7 @@ test('learning-rate grid: every half decade from 1e-7 to 1, 15 values', () => {
 test("NAdamW list: LO's 1,000 configurations in order, valid for lopt's nadamw, then fresh draws", () => {
   const list = nadamwList();
   assert.equal(list.length, 1000);
-  // REFERENCE §8: entry 0.
+  // docs/specification.md §8: entry 0.
   assert.deepEqual(list[0], {
     learningRate: 0.0011948335721160095, beta1: 0.9360043452616368, beta2: 0.9989497406214962,
     epsilon: 5.875814422073298e-6, useNesterov: false, l2WeightDecay: 0, adamwWeightDecay: 0.010141964334059882,

@@ -7,7 +7,7 @@ import { backendNamed } from '../fixtures/backends.js';
 
 const backend = backendNamed('native');
 
-test('parameter counts of REFERENCE §4', () => {
+test('parameter counts of docs/specification.md §17', () => {
   const expected: Record<string, number> = {
     'fmnist-mlp': 118282,
     'cifar10-conv': 56970,

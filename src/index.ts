@@ -1,4 +1,4 @@
-// The public entry of the lopt package: re-exports only.
+// The public entry of the lopt package (the light core): re-exports only.
 export type { Backend, BackendInfo, BackendName } from './engine/backend.js';
 export { getBackend, parseBackendChoice, type BackendChoice } from './engine/select.js';
 export { referenceBackend } from './engine/reference.js';
@@ -13,5 +13,5 @@ export { learned, type LearnedOptimizer, type LearnedOptimizerName, type Learned
 export { train, evaluateSplit, type TrainOptions, type TrainResult, type Evaluation } from './meta/train.js';
 export * as meta from './meta/index.js';
 export { metaTrain, MetaLearner, type MetaRunOptions, type MetaRunResult } from './meta/index.js';
-export * as study from './study/index.js';
-export * as distributed from './distributed/index.js';
+// The study (SQLite, vega) and distributed meta-training (BullMQ, ioredis) have entries of their own,
+// `lopt/study` and `lopt/distributed`, so that this one loads none of those optional packages.

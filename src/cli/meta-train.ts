@@ -7,10 +7,9 @@ import cliProgress from 'cli-progress';
 import { parseBackendChoice } from '../engine/select.js';
 import { metaTrain, type MetaRunResult } from '../meta/run.js';
 import type { MetaLrSchedule, MetaTrainOptions } from '../meta/learner.js';
-import {
-  DEFAULT_RETRY, formatDelay, RedisUnreachableError, retryBudgetMs, runDistributedEvaluator, runDistributedLearner,
-  runDistributedWorker, SettingsMismatch, type RoleOptions,
-} from '../distributed/index.js';
+// The distributed roles (and BullMQ, ioredis) are loaded only for --redis runs.
+import { DEFAULT_RETRY, formatDelay, RedisUnreachableError, retryBudgetMs } from '../distributed/retry.js';
+import type { RoleOptions } from '../distributed/settings.js';
 import type { EstimatorKind } from '../meta/unroll.js';
 import { reportFatal, UsageError } from './errors.js';
 import { learned } from '../learned/registry.js';
@@ -222,6 +221,7 @@ async function runMetaTrain(flags: MetaTrainFlags): Promise<void> {
  * are a usage error (2).
  */
 async function runDistributed(flags: MetaTrainFlags, train: Omit<MetaTrainOptions, 'theta'>, threads: number): Promise<void> {
+  const { runDistributedEvaluator, runDistributedLearner, runDistributedWorker, SettingsMismatch } = await import('../distributed/index.js');
   const role = flags.role ?? 'learner';
   let redisTls: RoleOptions['redisTls'];
   if (flags.redisCa !== undefined) {

@@ -1,7 +1,6 @@
 // `lopt report`: writes the study's self-contained HTML report from the results database and
 // meta-training run folders.
 import { Command } from 'commander';
-import { writeReport } from '../study/report/index.js';
 import { reportFatal } from './errors.js';
 
 interface ReportFlags {
@@ -26,6 +25,8 @@ export function reportCommand(): Command {
 }
 
 async function runReport(flags: ReportFlags): Promise<void> {
+  // The report (and its optional packages) is loaded when the command runs, not for every `lopt`.
+  const { writeReport } = await import('../study/report/index.js');
   const result = await writeReport({ dbPath: flags.db, outDir: flags.out, runDirs: flags.runs });
   const lines = [
     `report: ${result.indexPath} (${result.plots.length} plot${result.plots.length === 1 ? '' : 's'})`,

@@ -2,8 +2,9 @@
 // results database, resumably, with progress and an ETA, then the HTML report.
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { parseVariants } from '../study/variants.js';
-import { runStudy, SMOKE_PRESET, STUDY_PHASES, type StudyConfigInput, type StudyEvents, type StudyPhase, type StudyResult } from '../study/study.js';
+// The study itself (and its optional packages) is loaded when the command runs, not for every `lopt`.
+import { STUDY_PHASES, type StudyPhase } from '../study/phases.js';
+import type { StudyConfigInput, StudyEvents, StudyResult } from '../study/study.js';
 import { reportFatal, UsageError } from './errors.js';
 import { finiteNumber, positiveInt } from './parse.js';
 
@@ -82,10 +83,11 @@ export function studyCommand(): Command {
 }
 
 /** The study configuration: the preset, then every flag given on top of it. */
-export function studyInput(flags: StudyFlags): StudyConfigInput {
+export async function studyInput(flags: StudyFlags): Promise<StudyConfigInput> {
   let input: StudyConfigInput = {};
   if (flags.preset !== undefined) {
     if (flags.preset !== 'smoke') throw new UsageError(`unknown --preset "${flags.preset}"; valid: smoke`);
+    const { SMOKE_PRESET } = await import('../study/study.js');
     input = { ...SMOKE_PRESET };
   }
   const phases = flags.phases?.map((p) => {
@@ -94,6 +96,7 @@ export function studyInput(flags: StudyFlags): StudyConfigInput {
   });
   let variants;
   if (flags.variants !== undefined) {
+    const { parseVariants } = await import('../study/variants.js');
     try {
       variants = parseVariants(flags.variants);
     } catch (error) {
@@ -146,7 +149,8 @@ function studyEvents(): StudyEvents {
 }
 
 async function runStudyCommand(flags: StudyFlags): Promise<void> {
-  const input = studyInput(flags);
+  const input = await studyInput(flags);
+  const { runStudy } = await import('../study/study.js');
   let stopSignal: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopSignal) process.exit(signal === 'SIGINT' ? 130 : 143); // a second signal: leave now

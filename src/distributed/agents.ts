@@ -14,6 +14,7 @@ import { namespace, type Namespace } from './namespace.js';
 import { jobWorkerOptions, queueOptions } from './queues.js';
 import { readRunConfig, readRunState } from './redis-read.js';
 import { DEFAULT_REISSUE_AFTER_MS, describeMismatch, runSettings, settingsDigest, thetaCount, type RoleOptions } from './settings.js';
+import { DISTRIBUTED, importOptional } from './optional.js';
 
 /** A heartbeat older than this means the agent is gone. */
 export const HEARTBEAT_WINDOW_MS = 10_000;
@@ -104,7 +105,7 @@ export interface Agent {
 
 export async function startAgent(o: RoleOptions, kind: 'worker' | 'evaluator', id: string = newAgentId()): Promise<Agent> {
   // BullMQ is loaded when a role runs, not when lopt is imported (it takes about half a second).
-  const { Queue, Worker } = await import('bullmq');
+  const { Queue, Worker } = await importOptional<typeof import('bullmq')>('bullmq', DISTRIBUTED);
   const log = o.log ?? defaultLog;
   const ns = namespace(o.runId);
   const settings = runSettings(o.train);

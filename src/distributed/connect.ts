@@ -9,6 +9,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { DEFAULT_RETRY, formatDelay, RedisUnreachableError, retryDelayMs, type RetryPolicy } from './retry.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import type { RoleOptions } from './settings.js';
+import { DISTRIBUTED, importOptional } from './optional.js';
 
 export const defaultLog = (line: string): void => { process.stderr.write(`lopt: ${line}\n`); };
 
@@ -70,7 +71,7 @@ export function giveUpError(target: RedisTarget, policy: RetryPolicy, attempt: n
 /** Opens a connection to `target` (and, through `duplicate`, BullMQ's further ones) under one retry policy. */
 export async function openRedis(target: RedisTarget, o: OpenOptions = {}): Promise<RedisLink> {
   // ioredis is loaded when a role runs, not when lopt is imported (it takes a sizeable fraction of a second).
-  const { Redis } = await import('ioredis');
+  const { Redis } = await importOptional<typeof import('ioredis')>('ioredis', DISTRIBUTED);
   const policy = o.retry ?? DEFAULT_RETRY;
   const connections: Redis[] = [];
   let gaveUp: RedisUnreachableError | null = null;

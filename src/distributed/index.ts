@@ -1,5 +1,7 @@
-// Distributed meta-training over Redis with BullMQ: the learner, worker and evaluator roles, the
-// Redis connection they share, and the message formats and gates they rely on.
+// Distributed meta-training over Redis with BullMQ, the `lopt/distributed` entry: the learner,
+// worker and evaluator roles, the Redis connection they share, and the message formats and gates
+// they rely on. BullMQ and ioredis (optional packages) are loaded when a role runs or a connection
+// opens; a missing one is an OptionalPackageMissing naming it.
 export { runDistributedLearner, type LearnerOptions, type DistributedLearnerResult, type UpdateRow, type EstimateSummary } from './learner.js';
 export { runDistributedWorker, estimatorSeed, type WorkerOptions, type WorkerResult } from './worker.js';
 export { runDistributedEvaluator, type EvaluatorOptions, type EvaluatorResult } from './evaluator.js';
@@ -15,3 +17,4 @@ export {
   MessageRejected, parseThetaRecord, parseResult, parseUnrollJob, parseEvalJob, encodeThetaRecord, encodeEstimate,
   encodeEvalResult, resultLimit, type ThetaRecord, type EstimateMessage, type EvalMessage, type ResultMessage,
 } from './messages.js';
+export { OptionalPackageMissing, OPTIONAL_PACKAGES, type OptionalPackage } from '../util/optional.js';

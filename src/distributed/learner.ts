@@ -27,6 +27,7 @@ import { MetricsLog } from './metrics-log.js';
 import { namespace, type Namespace } from './namespace.js';
 import { jobWorkerOptions, queueOptions } from './queues.js';
 import { DEFAULT_REISSUE_AFTER_MS, runSettings, settingsDigest, type RoleOptions } from './settings.js';
+import { DISTRIBUTED, importOptional } from './optional.js';
 
 /** The local run's `resume`, `checkpointEvery` and `command`, and what only the distributed learner has. */
 export interface LearnerOptions extends RoleOptions, Pick<MetaRunOptions, 'resume' | 'checkpointEvery' | 'command'> {
@@ -101,7 +102,7 @@ async function acquireLease(client: Redis, ns: Namespace, token: string, ttlMs: 
 
 /** A fresh run starts from empty queues and keys (the folder had no checkpoint to resume). */
 async function clearRun(client: Redis, ns: Namespace): Promise<void> {
-  const { Queue } = await import('bullmq');
+  const { Queue } = await importOptional<typeof import('bullmq')>('bullmq', DISTRIBUTED);
   for (const name of Object.values(ns.queues)) {
     const q = new Queue(name, queueOptions(client, ns));
     q.on('error', () => {});
@@ -118,7 +119,7 @@ async function clearRun(client: Redis, ns: Namespace): Promise<void> {
 }
 
 export async function runDistributedLearner(o: LearnerOptions): Promise<DistributedLearnerResult> {
-  const { Queue, Worker } = await import('bullmq');
+  const { Queue, Worker } = await importOptional<typeof import('bullmq')>('bullmq', DISTRIBUTED);
   const log = o.log ?? defaultLog;
   const ns = namespace(o.runId);
   const reissueAfter = o.reissueAfterMs ?? DEFAULT_REISSUE_AFTER_MS;

@@ -33,10 +33,16 @@
 //              Float32Arrays of params + optimizer state + gradients.
 // variants     Fig. 2 (sweep 'features') and Fig. 3 (sweep 'width') points: a feature_mlp_lopt variant
 //              meta-trained for a stated budget, then evaluated.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { requireOptional } from '../util/optional.js';
+
+/** better-sqlite3, loaded when a database is opened (an optional package: the core runs without it). */
+function sqlite(): typeof Database {
+  return requireOptional<typeof Database>('better-sqlite3', 'the lopt study results database');
+}
 
 export const SCHEMA_VERSION = 1;
 export const DEFAULT_DB_PATH = 'results/lopt.db';
@@ -312,12 +318,14 @@ export class ResultsDb {
     this.path = path;
     this.readonly = options.readonly ?? false;
     if (this.readonly) {
-      this.db = new Database(path, { readonly: true, fileMustExist: true });
+      const Sqlite = sqlite();
+      this.db = new Sqlite(path, { readonly: true, fileMustExist: true });
       checkVersion(this.db, path);
       return;
     }
+    const Sqlite = sqlite();
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    this.db = new Sqlite(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     // Several study processes may share a file (a killed study's rerun, a report reading it).

@@ -1,4 +1,6 @@
-// The study's public surface (re-exported as `study` from the package entry): run it, read its database.
+// The study's public surface, the `lopt/study` entry: run it, read its database. Its optional
+// packages (better-sqlite3 for the database, vega and vega-lite for the report) are loaded when a
+// database is opened or a report written; a missing one is an OptionalPackageMissing naming it.
 export { runStudy, resolveStudyConfig, studyConfigSchema, SMOKE_PRESET, STUDY_PHASES, DEFAULT_STUDY_TASKS, DEFAULT_STUDY_OPTIMIZERS, type StudyConfig, type StudyConfigInput, type StudyEvents, type StudyPhase, type StudyResult } from './study.js';
 export * from './db.js';
 export { searchSeeds, evalSeeds, SEARCH_SEED_BASE, EVAL_SEED_BASE, NADAMW_DRAW_SEED, UNTRAINED_THETA_SEED } from './seeds.js';
@@ -9,3 +11,4 @@ export { float32Bytes, measureInChild, type MemoryChildReport } from './memory.j
 export { parseVariants, type VariantSpec } from './variants.js';
 export { budgetFor, DEFAULT_NADAMW_BUDGET } from './budget.js';
 export { optimizerSpec, buildOptimizer, type OptimizerSpec } from './optimizer-spec.js';
+export { OptionalPackageMissing, OPTIONAL_PACKAGES, type OptionalPackage } from '../util/optional.js';

@@ -13,17 +13,18 @@ import { planEval, runEval, STEP_MULTIPLIERS, supersededRuns } from './evaluate.
 import { machineJson } from './machine.js';
 import { runMemory } from './memory.js';
 import { handDesignedSpec, isHandDesigned, isKnownOptimizer, multipliedSpec, optimizerSpec, type OptimizerSpec } from './optimizer-spec.js';
+import { STUDY_PHASES, type StudyPhase } from './phases.js';
 import { DEFAULT_TIMING, runOverhead, timingPoints, type TimingPoint } from './overhead.js';
 import { RunPool } from './pool.js';
 import { writeReport, type ReportResult } from './report/index.js';
+import { loadRenderer } from './report/render.js';
 import { TaskCache } from './run-job.js';
 import { isSearchable, LR_GRID } from './search-space.js';
 import { pendingJobs, planSearch, runSearch, type PhaseResult } from './search.js';
 import { DEFAULT_EVAL_SEEDS, DEFAULT_SEARCH_SEEDS, evalSeeds } from './seeds.js';
 import { runVariants, type VariantSpec } from './variants.js';
 
-export const STUDY_PHASES = ['search', 'eval', 'overhead', 'memory', 'variants', 'report'] as const;
-export type StudyPhase = (typeof STUDY_PHASES)[number];
+export { STUDY_PHASES, type StudyPhase } from './phases.js';
 
 export const DEFAULT_STUDY_TASKS = ['fmnist-mlp', 'cifar10-conv'];
 export const DEFAULT_STUDY_OPTIMIZERS = ['sgd', 'sgdm', 'adam', 'nadamw', 'small_fc_lopt', 'nn_adam', 'fc_lopt', 'rnn_fc_lopt'];
@@ -178,6 +179,9 @@ export async function runStudy(input: StudyConfigInput, events: StudyEvents = {}
   const backendChoice = parseBackendChoice(config.backend);
   const backend = getBackend(backendChoice);
   const where = { backend: backend.name, machine: machineJson(backend) };
+  // The optional packages the phases need (vega for the report, better-sqlite3 opening the
+  // database): one missing is one line now, not after hours of runs.
+  if (phases.has('report')) await loadRenderer();
   const db = openResultsDb(config.db);
   const tasks = new TaskCache(backend, config.dataDir);
   // Workers and memory children use the backend resolved here by name: one that cannot load it fails

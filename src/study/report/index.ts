@@ -13,6 +13,7 @@ import { headlineSection } from './headline.js';
 import { escapeHtml, page, type Section } from './html.js';
 import { metaGeneralizationSection, metaTrainingSection } from './meta.js';
 import { readMetaRuns } from './meta-runs.js';
+import { loadRenderer } from './render.js';
 import { variantsSection } from './variants.js';
 
 export interface ReportOptions {
@@ -32,6 +33,7 @@ export interface ReportResult {
 
 export async function writeReport(options: ReportOptions): Promise<ReportResult> {
   const data = loadReportData(options.dbPath);
+  await loadRenderer(); // vega and vega-lite (optional packages): a missing one is one line, before any work
   const runs = readMetaRuns(options.runDirs ?? []);
   const commands = fillCommands(options.dbPath);
   const views = groupEvalRuns(data.evalRuns);

@@ -1,7 +1,35 @@
 // Renders a vega-lite spec to an SVG string in Node (vega-lite → vega → headless View → SVG), ready
 // to be inlined in the report: no network, no fonts to fetch, ids made unique per plot.
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+// vega and vega-lite are optional packages (the core runs without them): loaded with the first plot.
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { importOptional } from '../../util/optional.js';
+
+interface Renderer {
+  vega: typeof Vega;
+  compile: typeof VegaLite.compile;
+}
+
+let renderer: Promise<Renderer> | null = null;
+
+/**
+ * Loads vega and vega-lite, once; a missing one fails with one line naming it and the fix (and is
+ * tried again on the next call). The study calls it before its first phase when it is to write the
+ * report, so that a missing package is reported at the start, not after hours of runs.
+ */
+export function loadRenderer(): Promise<Renderer> {
+  if (renderer === null) {
+    const loading = (async () => {
+      const vega = await importOptional<typeof Vega>('vega', 'the lopt study report');
+      const { compile } = await importOptional<typeof VegaLite>('vega-lite', 'the lopt study report');
+      return { vega, compile };
+    })();
+    renderer = loading;
+    loading.catch(() => { if (renderer === loading) renderer = null; });
+  }
+  return renderer;
+}
 
 /**
  * Shared look: system sans-serif (nothing to download), readable sizes. Without a canvas, vega
@@ -25,6 +53,7 @@ let counter = 0;
  * came first. Each SVG's ids get a prefix of their own.
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const { vega, compile } = await loadRenderer();
   const withConfig = { ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
   const compiled = compile(withConfig).spec;
   // The loader is never used (data are inline values); an offline loader makes sure nothing is fetched.

@@ -1,0 +1,67 @@
+// The optional packages: the study (SQLite, vega) and distributed meta-training (BullMQ, ioredis)
+// need them, the core (`import … from 'lopt'`, `lopt train`, `lopt data`) does not. They are
+// "optionalDependencies" and loaded at the point of use only, so an install without them still
+// trains; using a part that needs one that is missing fails with one line naming it and the fix.
+import { createRequire } from 'node:module';
+
+/** Each optional package and its version in package.json "optionalDependencies" (a test keeps them equal). */
+export const OPTIONAL_PACKAGES = {
+  'better-sqlite3': '12.11.1',
+  bullmq: '6.7.0',
+  ioredis: '6.0.0',
+  vega: '6.4.0',
+  'vega-lite': '6.4.3',
+} as const;
+
+export type OptionalPackage = keyof typeof OPTIONAL_PACKAGES;
+
+/** An optional package that the install lacks. The message is one line: what needs it and how to install it. */
+export class OptionalPackageMissing extends Error {
+  override name = 'OptionalPackageMissing';
+  readonly code = 'LOPT_OPTIONAL_PACKAGE_MISSING';
+
+  constructor(readonly packageName: OptionalPackage, feature: string, options?: { cause?: unknown }) {
+    super(`${feature} needs the optional package ${packageName}: npm install ${packageName}@${OPTIONAL_PACKAGES[packageName]}`, options);
+  }
+}
+
+/** The package a "not found" error of `require` or `import` names (bare specifiers only), or null. */
+function missingPackageOf(error: unknown): string | null {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (!e || (e.code !== 'MODULE_NOT_FOUND' && e.code !== 'ERR_MODULE_NOT_FOUND') || typeof e.message !== 'string') return null;
+  const match = /Cannot find (?:package|module) '([^']+)'/.exec(e.message);
+  if (!match || /^[./]|^[a-z]+:/i.test(match[1])) return null;
+  const parts = match[1].split('/');
+  return match[1].startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/**
+ * `error` as an OptionalPackageMissing when it says that `name`, or an optional package it depends
+ * on (BullMQ needs ioredis), cannot be found; null for any other error (a missing file inside a
+ * package, a native addon that fails to load: those keep their own message).
+ */
+function asMissing(error: unknown, name: OptionalPackage, feature: string): OptionalPackageMissing | null {
+  const missing = missingPackageOf(error);
+  if (missing === null || !(missing === name || Object.hasOwn(OPTIONAL_PACKAGES, missing))) return null;
+  return new OptionalPackageMissing(missing as OptionalPackage, feature, { cause: error });
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/** `require(name)` of a CommonJS optional package, synchronously, for `feature` (e.g. "lopt study"). */
+export function requireOptional<T>(name: OptionalPackage, feature: string): T {
+  try {
+    return requireHere(name) as T;
+  } catch (error) {
+    throw asMissing(error, name, feature) ?? error;
+  }
+}
+
+/** `import(name)` of an optional package, for `feature` (e.g. "lopt meta-train --redis"). */
+export async function importOptional<T>(name: OptionalPackage, feature: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch (error) {
+    throw asMissing(error, name, feature) ?? error;
+  }
+}

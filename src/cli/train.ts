@@ -90,6 +90,7 @@ function runTrain(flags: TrainFlags): void {
     ...(choice.theta ? { theta: choice.theta.source, metaParams: choice.theta.metaParams } : {}),
     taskOptions: knobs,
     simd: backend.info().simd,
+    ...(backend.info().blas ? { blas: backend.info().blas } : {}),
   };
   const lines = [
     `task ${summary.task} (${summary.paramCount} parameters, batch ${summary.batchSize}), optimizer ${summary.optimizer}, backend ${summary.backend} (${summary.simd})`,

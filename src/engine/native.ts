@@ -2,7 +2,7 @@
 // which runs the fused loops with AVX-512, AVX2+FMA or baseline x86-64 code and gemm with OpenBLAS.
 // Arrays are passed straight through; the addon checks types, lengths and overlaps and throws a
 // TypeError or RangeError instead of reading out of bounds.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Backend, BackendInfo, ConvGeometry } from './backend.js';
@@ -95,8 +95,39 @@ const EMPTY_F32 = new Float32Array(0);
 const EMPTY_F64 = new Float64Array(0);
 let binding: NativeBinding | undefined;
 
+/** Whether /proc/cpuinfo shows an Intel CPU with AVX-512 F, CD, BW, DQ and VL (Skylake-X and later). */
+function intelAvx512(): boolean {
+  let text: string;
+  try {
+    text = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return false;
+  }
+  const flags = new Set((/^flags\s*:(.*)$/m.exec(text)?.[1] ?? '').trim().split(/\s+/));
+  return /^vendor_id\s*:\s*GenuineIntel/m.test(text)
+    && ['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => flags.has(f));
+}
+
+/**
+ * OpenBLAS picks its kernels from the CPU model when it loads, and an OpenBLAS older than the CPU
+ * falls back to a generic SSE3 core: Debian 12's 0.3.21 does so on Sapphire Rapids ("Prescott"), and
+ * runs our MLP GEMMs at 15 instead of 67 GFLOP/s. So, before the addon (and OpenBLAS) loads, name the
+ * core from the instruction sets where OPENBLAS_CORETYPE is not set: SkylakeX on an Intel CPU with
+ * AVX-512 (the sgemm kernels of every later Intel core). $LOPT_BLAS_CORE overrides: a core name, or
+ * `auto` to leave the choice to OpenBLAS.
+ */
+export function chooseBlasCore(env: NodeJS.ProcessEnv = process.env, isIntelAvx512: () => boolean = intelAvx512): string | null {
+  if (env.OPENBLAS_CORETYPE) return null;
+  const wanted = env.LOPT_BLAS_CORE;
+  if (wanted === 'auto') return null;
+  const core = wanted || (isIntelAvx512() ? 'SkylakeX' : null);
+  if (core) env.OPENBLAS_CORETYPE = core;
+  return core;
+}
+
 function loadBinding(): NativeBinding {
   if (binding) return binding;
+  chooseBlasCore();
   // This file runs as dist/src/engine/native.js: the package root is three levels up.
   // $LOPT_NATIVE_ADDON points at another build of the addon (or, in tests, at a missing one).
   const root = new URL('../../../', import.meta.url);

@@ -27,6 +27,7 @@ test('lopt train fmnist-mlp with Adam reaches a loss well below 1.0 in 300 steps
     assert.ok(field in summary, `missing ${field}`);
   }
   assert.equal(summary.backend, 'native');
+  assert.match(String(summary.blas), /^OpenBLAS .*\(core \w+\)$/);
   assert.equal(summary.steps, 300);
   assert.equal(summary.stateBytes, 118282 * 8);
   assert.ok(summary.finalLoss < 0.8, `final loss ${summary.finalLoss}`);

@@ -125,14 +125,23 @@ export function evaluateTheta(
   /** Changes the optimizer θ gives before it trains (probes such as scripts/probe-step-schedule.mjs). */
   wrapOptimizer: (optimizer: Optimizer<any>) => Optimizer<any> = (optimizer) => optimizer,
 ): EvalRow[] {
-  const lopt = buildLopt(o.problem);
+  return evaluateOptimizer(o, wrapOptimizer(buildLopt(o.problem).optFn(theta)), at);
+}
+
+/**
+ * Any optimizer on the same inner runs as `evaluateTheta` (same tasks, initialisations and batches):
+ * a hand-designed baseline measured on a meta-training run's own evaluation keys.
+ */
+export function evaluateOptimizer(
+  o: Omit<MetaTrainOptions, 'theta'>, optimizer: Optimizer<any>, at: { outerStep: number; thetaVersion: number },
+): EvalRow[] {
   const source = buildTaskSource(o.problem);
   const root = keyFromSeed(o.seed);
   const rows: EvalRow[] = [];
   for (let seed = 0; seed < (o.evalSeeds ?? 2); seed++) {
     const key = foldIn(foldIn(root, 0xe7a1), seed);
     const task = source.taskFor(foldIn(key, 1));
-    const result = train({ task, optimizer: wrapOptimizer(lopt.optFn(theta)), steps: o.evalSteps ?? o.innerSteps, key: foldIn(key, 2) });
+    const result = train({ task, optimizer, steps: o.evalSteps ?? o.innerSteps, key: foldIn(key, 2) });
     const evalLoss = Number.isNaN(result.meanLoss) ? Infinity : result.meanLoss;
     rows.push({ outerStep: at.outerStep, thetaVersion: at.thetaVersion, evalTask: source.name, evalSeed: seed, evalLoss });
   }

@@ -174,3 +174,19 @@ test('the meta-optimizer is LO\'s Adam, with eps_root 1e-8 inside the square roo
   assert.ok(Math.abs(learner.theta().log_lr.data[0] - expected) < 1e-7, `${learner.theta().log_lr.data[0]} vs ${expected}`);
   await learner.close();
 });
+
+test('evaluateOptimizer runs a hand-designed optimizer on the same evaluation runs as evaluateTheta', async () => {
+  const { evaluateOptimizer, evaluateTheta } = await import('../../src/meta/learner.js');
+  const { getOptimizer } = await import('../../src/optimizers/index.js');
+  const options = { problem: { lopt: 'learnable_lr_sgd', family: 'quadratic-family', taskOptions: { dim: 5 } }, seed: 4, evalSeeds: 3, innerSteps: 30 } as const;
+  const at = { outerStep: 7, thetaVersion: 7 };
+  const lr = 0.03;
+  const learned = evaluateTheta(options as never, { log_lr: { shape: [1], data: Float32Array.of(Math.log(lr)) } }, at);
+  const sgd = evaluateOptimizer(options as never, getOptimizer('sgd', { learningRate: Math.fround(Math.exp(Math.fround(Math.log(lr)))) }), at);
+  assert.equal(sgd.length, 3);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(sgd[i].evalSeed, i);
+    assert.ok(Math.abs(sgd[i].evalLoss - learned[i].evalLoss) < 1e-4 * learned[i].evalLoss, `${sgd[i].evalLoss} vs ${learned[i].evalLoss}`);
+  }
+  assert.notEqual(sgd[0].evalLoss, sgd[1].evalLoss); // different evaluation runs per seed
+});

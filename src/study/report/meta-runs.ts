@@ -1,11 +1,21 @@
 // Reads meta-training run folders (`lopt meta-train --out DIR`): metrics.jsonl's training rows and
-// evaluation rows, metagen.jsonl's meta-generalization rows (`lopt meta-eval --run DIR`), and what
-// θ's provenance says about the run (optimizer, task, settings).
+// evaluation rows (or, where only a run's committed compact state is there, metrics-thin.jsonl's),
+// metagen.jsonl's meta-generalization rows (`lopt meta-eval --run DIR`), baselines.json's
+// hand-designed baselines on the run's evaluation keys (scripts/baselines-on-keys.mjs), and what θ's
+// provenance says about the run (optimizer, task, settings).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadWeights } from '../../learned/weights.js';
 import { METAGEN_FILE } from '../../meta/meta-eval.js';
+import { METRICS_FILE, THIN_METRICS_FILE } from '../../meta/run.js';
+
+/** `DIR/baselines.json`: hand-designed optimizers' mean loss on the run's own evaluation runs. */
+export const BASELINES_FILE = 'baselines.json';
+
+const baselinesSchema = z.object({
+  baselines: z.array(z.object({ name: z.string().min(1), evalLoss: z.number() }).passthrough()),
+}).passthrough();
 
 // JSON has no NaN or Infinity: JSON.stringify writes them as null. A null loss is read back as NaN
 // (meta-loss) or Infinity (an evaluation whose inner run diverged, which the learner records as ∞).
@@ -51,6 +61,11 @@ export interface MetaEvalPoint {
   evalLoss: number;
 }
 
+export interface Baseline {
+  name: string;
+  evalLoss: number;
+}
+
 export interface MetaGenPoint extends MetaEvalPoint {
   steps: number;
 }
@@ -63,6 +78,10 @@ export interface MetaRun {
   evals: MetaEvalPoint[];
   /** Meta-generalization rows (metagen.jsonl; empty when `lopt meta-eval` has not run). */
   metagen: MetaGenPoint[];
+  /** Hand-designed baselines on the run's evaluation keys (baselines.json; empty when absent). */
+  baselines: Baseline[];
+  /** The log read: metrics.jsonl, else the thinned one (every evaluation, every 100th step). */
+  metricsFile: string;
   /** The task θ is meta-trained on: θ's provenance, else the only (or first) evaluation task. */
   metaTrainTask: string | null;
   optimizer: string | null;
@@ -76,18 +95,19 @@ export class RunFolderError extends Error {
 
 /** Reads one run folder; a folder that is not a meta-training run is one clear error. */
 export function readMetaRun(dir: string): MetaRun {
-  const metricsFile = join(dir, 'metrics.jsonl');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new RunFolderError(`--runs ${dir}: no such folder; pass a folder written by \`lopt meta-train --out DIR\``);
   }
+  const metricsName = existsSync(join(dir, METRICS_FILE)) ? METRICS_FILE : THIN_METRICS_FILE;
+  const metricsFile = join(dir, metricsName);
   if (!existsSync(metricsFile)) {
-    throw new RunFolderError(`--runs ${dir}: no metrics.jsonl in it; pass a folder written by \`lopt meta-train --out DIR\``);
+    throw new RunFolderError(`--runs ${dir}: no ${METRICS_FILE} (or ${THIN_METRICS_FILE}) in it; pass a folder written by \`lopt meta-train --out DIR\``);
   }
   const train: MetaTrainPoint[] = [];
   const evals: MetaEvalPoint[] = [];
   for (const { line, value } of readJsonLines(dir, metricsFile)) {
     const isEval = typeof value === 'object' && value !== null && 'evalTask' in value;
-    const row = parseRow(dir, 'metrics.jsonl', line, isEval ? evalRowSchema : trainRowSchema, value);
+    const row = parseRow(dir, metricsName, line, isEval ? evalRowSchema : trainRowSchema, value);
     if (isEval) {
       const e = row as z.infer<typeof evalRowSchema>;
       evals.push({ outerStep: e.outerStep, evalTask: e.evalTask, evalSeed: e.evalSeed, evalLoss: e.evalLoss ?? Infinity });
@@ -106,14 +126,30 @@ export function readMetaRun(dir: string): MetaRun {
       return { outerStep: r.outerStep, evalTask: r.evalTask, evalSeed: r.evalSeed, steps: r.steps, evalLoss: r.evalLoss ?? Infinity };
     })
     : [];
+  const baselinesFile = join(dir, BASELINES_FILE);
+  let baselines: Baseline[] = [];
+  if (existsSync(baselinesFile)) {
+    const parsed = baselinesSchema.safeParse(readJsonFile(dir, baselinesFile));
+    if (!parsed.success) throw new RunFolderError(`--runs ${dir}: ${BASELINES_FILE}: ${parsed.error.issues[0].path.join('.') || 'file'}: ${parsed.error.issues[0].message}; write it with scripts/baselines-on-keys.mjs`);
+    baselines = parsed.data.baselines.map((b) => ({ name: b.name, evalLoss: b.evalLoss }));
+  }
   const theta = thetaInfo(dir);
   const evalTasks = [...new Set(evals.map((e) => e.evalTask))];
   const fromProvenance = typeof theta?.provenance.task === 'string' ? theta.provenance.task : null;
   const metaTrainTask = fromProvenance && (evalTasks.length === 0 || evalTasks.includes(fromProvenance)) ? fromProvenance : evalTasks[0] ?? fromProvenance;
   return {
-    dir: resolve(dir), name: basename(resolve(dir)), train, evals, metagen, metaTrainTask,
+    dir: resolve(dir), name: basename(resolve(dir)), train, evals, metagen, baselines, metricsFile: metricsName, metaTrainTask,
     optimizer: theta?.optimizer ?? null, provenance: theta?.provenance ?? null,
   };
+}
+
+/** A whole JSON file; an unreadable or malformed one is one clear error. */
+function readJsonFile(dir: string, file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new RunFolderError(`--runs ${dir}: cannot read ${basename(file)} as JSON (${(error as Error).message}); write it with scripts/baselines-on-keys.mjs`);
+  }
 }
 
 /** The parsed lines of a JSON-lines file, with their 1-based line numbers. */

@@ -67,9 +67,14 @@ export async function metaTrainingSection(runs: MetaRun[], commands: FillCommand
     panels.push({ title: 'meta-loss vs outer step', width: 380, height: 280, data: { values: metaValues }, mark: { type: 'line', strokeWidth: 1.2 },
       encoding: { x: { field: 'outerStep', type: 'quantitative', title: 'outer step' }, y: { field: 'metaLoss', type: 'quantitative', title: 'meta-loss', scale: { zero: false } }, color } });
   }
+  // Hand-designed baselines on the same evaluation runs (baselines.json), drawn as dashed lines.
+  const baselineValues = runs.flatMap((r) => r.baselines.filter((b) => Number.isFinite(b.evalLoss)).map((b) => ({ baseline: runs.length > 1 ? `${b.name} (${r.name})` : b.name, evalLoss: b.evalLoss })));
   if (evalValues.length) {
-    panels.push({ title: 'evaluation loss on the meta-training task', width: 380, height: 280, data: { values: evalValues }, mark: { type: 'line', point: true },
-      encoding: { x: { field: 'outerStep', type: 'quantitative', title: 'outer step' }, y: { field: 'evalLoss', type: 'quantitative', title: 'mean training loss (eval seeds)', scale: { zero: false } }, color } });
+    const curve = { data: { values: evalValues }, mark: { type: 'line', point: true },
+      encoding: { x: { field: 'outerStep', type: 'quantitative', title: 'outer step' }, y: { field: 'evalLoss', type: 'quantitative', title: 'mean training loss (eval seeds)', scale: { zero: false } }, color } };
+    const rules = { data: { values: baselineValues }, mark: { type: 'rule', strokeDash: [6, 4], color: '#555' },
+      encoding: { y: { field: 'evalLoss', type: 'quantitative' }, strokeDash: { field: 'baseline', type: 'nominal', title: 'baseline (same evaluation runs)' } } };
+    panels.push({ title: 'evaluation loss on the meta-training task', width: 380, height: 280, layer: baselineValues.length ? [curve, rules] : [curve] });
   }
   if (panels.length) {
     const svg = await renderSvg({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', hconcat: panels } as unknown as TopLevelSpec);
@@ -94,7 +99,8 @@ export async function metaTrainingSection(runs: MetaRun[], commands: FillCommand
   ));
   parts.push(folded('every plotted point', table(
     ['run', 'series', 'outer step', 'loss'],
-    [...metaValues.map((v) => [v.run, 'meta-loss', v.outerStep, v.metaLoss]), ...evalValues.map((v) => [v.run, 'evaluation loss', v.outerStep, v.evalLoss])],
+    [...metaValues.map((v) => [v.run, 'meta-loss', v.outerStep, v.metaLoss]), ...evalValues.map((v) => [v.run, 'evaluation loss', v.outerStep, v.evalLoss]),
+      ...baselineValues.map((v) => [v.baseline, 'baseline (dashed)', null, v.evalLoss])],
   )));
   return { section: { ...base, body: parts.join('\n') }, plots };
 }

@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMetaRun, readMetaRuns, RunFolderError } from '../../../src/study/report/meta-runs.js';
-import { transfer } from '../../../src/study/report/meta.js';
+import { metaTrainingSection, transfer } from '../../../src/study/report/meta.js';
+import type { FillCommands } from '../../../src/study/report/commands.js';
 
 const lines = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
 const trainRow = (outerStep: number, metaLoss: number | null) => ({ outerStep, thetaVersion: outerStep, metaLoss, gradNorm: 1, innerStepsPerSec: 100, nanCount: 0 });
@@ -35,12 +36,37 @@ test('metrics.jsonl: training and evaluation rows, null losses, a cut-short last
   }
 });
 
+test('a committed compact run: metrics-thin.jsonl serves when metrics.jsonl is absent; baselines.json gives dashed lines', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lopt-report-runs-'));
+  try {
+    const dir = join(root, 'campaign');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'metrics-thin.jsonl'), `${lines([evalRow(0, 'fmnist-mlp', 0, 0.34), trainRow(0, 0.3), evalRow(500, 'fmnist-mlp', 0, 0.338), trainRow(100, 0.29)])}\n`);
+    writeFileSync(join(dir, 'baselines.json'), JSON.stringify({ baselines: [{ name: 'nadamw (LO list #8)', evalLoss: 0.3351 }, { name: 'adam', evalLoss: 0.3713, hparams: {} }] }));
+    const run = readMetaRun(dir);
+    assert.equal(run.metricsFile, 'metrics-thin.jsonl');
+    assert.deepEqual(run.train.map((t) => t.outerStep), [0, 100]);
+    assert.deepEqual(run.evals.map((e) => e.outerStep), [0, 500]);
+    assert.deepEqual(run.baselines, [{ name: 'nadamw (LO list #8)', evalLoss: 0.3351 }, { name: 'adam', evalLoss: 0.3713 }]);
+    const { section } = await metaTrainingSection([run], { metaRuns: 'lopt meta-train --out DIR' } as unknown as FillCommands);
+    assert.match(section.body, /nadamw \(LO list #8\)/);
+    assert.match(section.body, /stroke-dasharray/);
+    // Where both logs are there, the full one wins.
+    writeFileSync(join(dir, 'metrics.jsonl'), `${lines([trainRow(0, 0.3), trainRow(1, 0.31)])}\n`);
+    assert.deepEqual(readMetaRun(dir).train.map((t) => t.outerStep), [0, 1]);
+    writeFileSync(join(dir, 'baselines.json'), JSON.stringify({ baselines: [{ evalLoss: 1 }] }));
+    assert.throws(() => readMetaRun(dir), /baselines\.json: baselines\.0\.name: .*scripts\/baselines-on-keys\.mjs/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('a folder that is not a run, or a broken row, is one line naming the fix', () => {
   const root = mkdtempSync(join(tmpdir(), 'lopt-report-runs-'));
   try {
     assert.throws(() => readMetaRun(join(root, 'nope')), (e: Error) => e instanceof RunFolderError && /no such folder/.test(e.message) && !e.message.includes('\n'));
     mkdirSync(join(root, 'empty'));
-    assert.throws(() => readMetaRun(join(root, 'empty')), /no metrics\.jsonl in it; pass a folder written by `lopt meta-train --out DIR`/);
+    assert.throws(() => readMetaRun(join(root, 'empty')), /no metrics\.jsonl \(or metrics-thin\.jsonl\) in it; pass a folder written by `lopt meta-train --out DIR`/);
     const broken = folder(root, 'broken', `${lines([trainRow(0, 1)])}\nnot json\n${lines([trainRow(1, 1)])}\n`);
     assert.throws(() => readMetaRun(broken), /metrics\.jsonl line 2 is not JSON/);
     const wrong = folder(root, 'wrong', `${lines([{ outerStep: 'a', thetaVersion: 0, metaLoss: 1, gradNorm: 1, innerStepsPerSec: 1, nanCount: 0 }])}\n`);

@@ -67,7 +67,7 @@ test('a file that is not a results database, and an unreadable run folder, are o
   assertOneLineError(lopt('report', '--db', notDb, '--out', join(root, 'y')), /is not a SQLite database; pass the --db FILE/);
   assertOneLineError(lopt('report', '--db', dbPath, '--out', join(root, 'y'), '--runs', join(root, 'missing-run')), /--runs .*missing-run: no such folder; pass a folder written by `lopt meta-train --out DIR`/);
   mkdirSync(join(root, 'not-a-run'));
-  assertOneLineError(lopt('report', '--db', dbPath, '--out', join(root, 'y'), '--runs', join(root, 'not-a-run')), /no metrics\.jsonl in it/);
+  assertOneLineError(lopt('report', '--db', dbPath, '--out', join(root, 'y'), '--runs', join(root, 'not-a-run')), /no metrics\.jsonl \(or metrics-thin\.jsonl\) in it/);
   assert.equal(existsSync(join(root, 'y', 'index.html')), false);
 });
 

@@ -9,8 +9,9 @@ export * as nn from './nn/index.js';
 export * as data from './data/index.js';
 export { tasks, taskFamilies, type Task, type TaskFamily, type TaskOptions, type TaskKnobs } from './tasks/index.js';
 export * from './optimizers/index.js';
-export { learned, type LearnedOptimizer, type LearnedOptimizerName, type LearnedOptions } from './learned/index.js';
+export { learned, type LearnedOptimizer, type LearnedOptimizerName, type LearnedOptions, type LoadedWeights, type Provenance } from './learned/index.js';
 export { train, evaluateSplit, type TrainOptions, type TrainResult, type Evaluation } from './meta/train.js';
+export { DivergenceDetector, findDivergence, describeDivergence, resolveDivergenceRule, DEFAULT_DIVERGENCE_RULE, type Divergence, type DivergenceRule } from './meta/divergence.js';
 export * as meta from './meta/index.js';
 export { metaTrain, MetaLearner, type MetaRunOptions, type MetaRunResult } from './meta/index.js';
 // The study (SQLite, vega) and distributed meta-training (BullMQ, ioredis) have entries of their own,

@@ -12,8 +12,11 @@ export interface OptimizerChoice {
   optimizer: Optimizer<unknown>;
   /** The hyperparameters (hand-designed) or options (learned) as given, for the summary. */
   settings: Record<string, unknown>;
-  /** Learned optimizers: where θ came from (a file, or "untrained (seed S)") and its size. */
-  theta?: { source: string; metaParams: number };
+  /**
+   * Learned optimizers: where θ came from (a file, or "untrained (seed S)"), its size and the tasks it
+   * was meta-trained on as the file's provenance names them ([] for an untrained θ or when it names none).
+   */
+  theta?: { source: string; metaParams: number; metaTrainedOn: string[] };
 }
 
 export interface OptimizerRequest {
@@ -49,7 +52,7 @@ export function chooseOptimizer(request: OptimizerRequest): OptimizerChoice {
     return {
       optimizer: loaded.optimizer.optFn(loaded.theta),
       settings: { ...loaded.optimizer.options },
-      theta: { source: request.weights, metaParams: loaded.optimizer.paramCount },
+      theta: { source: request.weights, metaParams: loaded.optimizer.paramCount, metaTrainedOn: learned.metaTrainedOn(loaded.provenance) },
     };
   }
   const shipped = learned.pretrained(name);
@@ -58,7 +61,7 @@ export function chooseOptimizer(request: OptimizerRequest): OptimizerChoice {
     return {
       optimizer: loaded.optimizer.optFn(loaded.theta),
       settings: { ...loaded.optimizer.options },
-      theta: { source: shipped, metaParams: loaded.optimizer.paramCount },
+      theta: { source: shipped, metaParams: loaded.optimizer.paramCount, metaTrainedOn: learned.metaTrainedOn(loaded.provenance) },
     };
   }
   const lo = learned.get(name, options, { backend });
@@ -66,6 +69,15 @@ export function chooseOptimizer(request: OptimizerRequest): OptimizerChoice {
   return {
     optimizer: lo.optFn(lo.init(untrainedThetaKey(request.seed))),
     settings: { ...lo.options },
-    theta: { source: `untrained (seed ${request.seed})`, metaParams: lo.paramCount },
+    theta: { source: `untrained (seed ${request.seed})`, metaParams: lo.paramCount, metaTrainedOn: [] },
   };
+}
+
+/**
+ * The one stderr line for a learned optimizer run on a task its θ was not meta-trained on, or
+ * undefined when θ was meta-trained on `task` (or its provenance names no task).
+ */
+export function offTaskWarning(optimizerName: string, theta: OptimizerChoice['theta'], task: string): string | undefined {
+  if (!theta || theta.metaTrainedOn.length === 0 || theta.metaTrainedOn.includes(task)) return undefined;
+  return `lopt: ${optimizerName}'s weights were meta-trained on ${theta.metaTrainedOn.join(', ')}, not ${task}: expect worse results or divergence (the paper's §4.5, meta-generalization)`;
 }

@@ -1,10 +1,12 @@
 // `lopt train`: trains one task with one optimizer and reports the loss, timing and memory.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { getBackend, parseBackendChoice } from '../engine/select.js';
 import { countParams } from '../engine/tensor.js';
-import { chooseOptimizer } from './optimizer-choice.js';
+import { chooseOptimizer, offTaskWarning } from './optimizer-choice.js';
 import { getTask, taskNames } from '../tasks/registry.js';
 import { train, type TrainResult } from '../meta/train.js';
+import { DEFAULT_DIVERGENCE_RULE, describeDivergence, resolveDivergenceRule } from '../meta/divergence.js';
+import { UsageError } from './errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { finiteNumber, keyValue, nonNegativeInt, positiveInt } from './parse.js';
 import { createProgress } from './progress.js';
@@ -24,7 +26,15 @@ interface TrainFlags {
   out?: string;
   json?: boolean;
   weights?: string;
+  onDiverge: 'stop' | 'continue';
+  failOnDiverge?: boolean;
+  divergeWindow?: number;
+  divergeSmoothing?: number;
+  divergeTolerance?: number;
 }
+
+/** The exit code of a run that diverged under --fail-on-diverge. */
+export const DIVERGED_EXIT_CODE = 3;
 
 export function trainCommand(): Command {
   return new Command('train')
@@ -43,10 +53,21 @@ export function trainCommand(): Command {
     .option('--data-dir <dir>', 'data root (default: $LOPT_DATA_DIR or ~/.cache/lopt/data)')
     .option('--out <file>', 'write the per-step loss curve as CSV')
     .option('--json', 'print one JSON summary object as the last stdout line')
+    .addOption(new Option('--on-diverge <what>', 'when the run diverges: stop it there, or continue to the last step').choices(['stop', 'continue']).default('stop'))
+    .option('--fail-on-diverge', `exit with code ${DIVERGED_EXIT_CODE} when the run diverged`)
+    .option('--diverge-window <n>', `divergence: steps in a row the smoothed loss must stay above the threshold (0: NaN/Inf only; default ${DEFAULT_DIVERGENCE_RULE.window})`, nonNegativeInt)
+    .option('--diverge-smoothing <b>', `divergence: factor of the loss's exponential moving average, in [0, 1) (default ${DEFAULT_DIVERGENCE_RULE.smoothing})`, finiteNumber)
+    .option('--diverge-tolerance <t>', `divergence: threshold is the initial loss + t·|initial loss| (default ${DEFAULT_DIVERGENCE_RULE.tolerance})`, finiteNumber)
     .action((flags: TrainFlags) => runTrain(flags));
 }
 
 function runTrain(flags: TrainFlags): void {
+  let rule;
+  try {
+    rule = resolveDivergenceRule({ window: flags.divergeWindow, smoothing: flags.divergeSmoothing, tolerance: flags.divergeTolerance });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.replace(/^divergence (\w+)/, (_, key: string) => `--diverge-${key}`)}`);
+  }
   const backend = getBackend(parseBackendChoice(flags.backend ?? process.env.LOPT_BACKEND));
   const knobs: Record<string, unknown> = { ...flags.taskOpt };
   if (flags.batchSize !== undefined) knobs.batchSize = flags.batchSize;
@@ -56,6 +77,8 @@ function runTrain(flags: TrainFlags): void {
   });
   const { optimizer } = choice;
   const hparams = choice.settings;
+  const offTask = offTaskWarning(flags.optimizer, choice.theta, task.name);
+  if (offTask) process.stderr.write(`${offTask}\n`);
   task.datasets; // load the data before the progress bar starts, so a data error is the only output
 
   const progress = createProgress(flags.steps, `${task.name}/${optimizer.name}`);
@@ -63,12 +86,17 @@ function runTrain(flags: TrainFlags): void {
   try {
     result = train({
       task, optimizer, steps: flags.steps, seed: flags.seed, evalEvery: flags.evalEvery,
+      divergence: rule, onDiverge: flags.onDiverge,
       onStep: (done, loss) => progress.update(done, loss),
     });
   } finally {
     progress.stop();
   }
   if (flags.out) writeFileAtomic(flags.out, curveCsv(result));
+  if (result.divergence) {
+    const what = flags.onDiverge === 'stop' ? 'stopped there (--on-diverge continue runs every step)' : `continued to step ${result.stepsDone}`;
+    process.stderr.write(`lopt: diverged at step ${result.divergence.step}: ${describeDivergence(result.divergence)}; ${what}\n`);
+  }
 
   const last = result.evaluations.at(-1);
   const summary = {
@@ -76,10 +104,13 @@ function runTrain(flags: TrainFlags): void {
     optimizer: optimizer.name,
     backend: backend.name,
     steps: flags.steps,
+    stepsDone: result.stepsDone,
     seed: flags.seed,
     initialLoss: result.initialLoss,
     finalLoss: result.finalLoss,
     meanLoss: result.meanLoss,
+    diverged: result.diverged,
+    ...(result.divergedAt !== undefined ? { divergedAt: result.divergedAt } : {}),
     msPerStep: result.msPerStep,
     stateBytes: optimizer.stateBytes(result.params),
     ...(last ? { validLoss: last.validLoss, testLoss: last.testLoss } : {}),
@@ -87,19 +118,22 @@ function runTrain(flags: TrainFlags): void {
     batchSize: task.batchSize,
     flopsPerStep: task.flopsPerStep,
     hparams,
-    ...(choice.theta ? { theta: choice.theta.source, metaParams: choice.theta.metaParams } : {}),
+    ...(choice.theta ? { theta: choice.theta.source, metaParams: choice.theta.metaParams, metaTrainedOn: choice.theta.metaTrainedOn } : {}),
     taskOptions: knobs,
     simd: backend.info().simd,
     ...(backend.info().blas ? { blas: backend.info().blas } : {}),
   };
   const lines = [
     `task ${summary.task} (${summary.paramCount} parameters, batch ${summary.batchSize}), optimizer ${summary.optimizer}, backend ${summary.backend} (${summary.simd})`,
-    `loss: initial ${fmt(summary.initialLoss)}, final ${fmt(summary.finalLoss)}, mean over ${summary.steps} steps ${fmt(summary.meanLoss)}`,
+    ...(choice.theta ? [`θ: ${choice.theta.source}${choice.theta.metaTrainedOn.length ? `, meta-trained on ${choice.theta.metaTrainedOn.join(', ')}` : ''}`] : []),
+    `loss: initial ${fmt(summary.initialLoss)}, final ${fmt(summary.finalLoss)}, mean over ${summary.stepsDone} steps ${fmt(summary.meanLoss)}`,
+    ...(result.divergedAt !== undefined ? [`diverged at step ${result.divergedAt}${summary.stepsDone < summary.steps ? ` (stopped; ${summary.steps} steps asked)` : ''}`] : []),
     ...(last ? [`after ${last.step} steps: valid loss ${fmt(last.validLoss)}, test loss ${fmt(last.testLoss)}`] : []),
     `time: ${summary.msPerStep.toFixed(3)} ms per step (median); optimizer state ${summary.stateBytes} bytes`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (result.diverged && flags.failOnDiverge) process.exitCode = DIVERGED_EXIT_CODE;
 }
 
 function fmt(x: number): string {

@@ -1,7 +1,7 @@
 // The learned-optimizers module: the interface, the registry, the optimizers, weight files.
 export type { LearnedOptimizer } from './learned-optimizer.js';
 export { learned, LEARNED_OPTIMIZER_NAMES } from './registry.js';
-export type { LearnedOptimizerName } from './registry.js';
+export type { LearnedOptimizerName, LoadedWeights } from './registry.js';
 export type { LearnedOptions, OptionSpec, OptionValue } from './options.js';
 export { smallFcLopt } from './small-fc-lopt.js';
 export { featureMlpLopt } from './feature-mlp-lopt.js';
@@ -14,5 +14,5 @@ export { FEATURE_SET_NAMES, featureSet, type FeatureSet } from './features.js';
 export { tanhTimeFeatures, sinTimeFeatures, TIMESCALES } from './time-features.js';
 export { decayFromOffset } from './decays.js';
 export type { FeatureMlpLearnedOptimizer, FeatureMlpState } from './feature-mlp.js';
-export { decodeWeights, encodeWeights, loadWeights, saveWeights, thetaFor, WeightsError, WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION } from './weights.js';
+export { decodeWeights, encodeWeights, loadWeights, metaTrainedOn, saveWeights, thetaFor, WeightsError, WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION } from './weights.js';
 export type { LearnedWeights, Provenance } from './weights.js';

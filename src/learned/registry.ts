@@ -10,7 +10,7 @@ import { NN_ADAM_OPTIONS, nnAdam } from './nn-adam.js';
 import { RNN_FC_LOPT_OPTIONS, rnnFcLopt } from './rnn-fc-lopt.js';
 import { learnableLrSgd } from './learnable-sgd.js';
 import type { Params } from '../engine/tensor.js';
-import { loadWeights, pretrainedWeightsPath, saveWeights, thetaFor, type Provenance } from './weights.js';
+import { loadWeights, metaTrainedOn, pretrainedWeightsPath, saveWeights, thetaFor, type Provenance } from './weights.js';
 
 export const LEARNED_OPTIMIZER_NAMES = ['small_fc_lopt', 'feature_mlp_lopt', 'fc_lopt', 'rnn_fc_lopt', 'nn_adam', 'learnable_lr_sgd'] as const;
 export type LearnedOptimizerName = (typeof LEARNED_OPTIMIZER_NAMES)[number];
@@ -61,6 +61,14 @@ function entryOf(name: string): Entry {
   return ENTRIES[name as LearnedOptimizerName];
 }
 
+/** What `learned.load` returns. */
+export interface LoadedWeights {
+  optimizer: LearnedOptimizer;
+  theta: Params;
+  /** The manifest's provenance: free fields meta-training fills (task, estimator, outerSteps, …). */
+  provenance: Provenance;
+}
+
 export const learned = {
   /** The registered names, in display order. */
   names: LEARNED_OPTIMIZER_NAMES as readonly LearnedOptimizerName[],
@@ -101,11 +109,12 @@ export const learned = {
   },
 
   /**
-   * A weights file (src/learned/weights.ts) as a ready learned optimizer and θ. The optimizer is built
-   * with the file's options, overridden by `options` where given; options that shape θ must agree
-   * with the file. Every problem is one WeightsError naming the file.
+   * A weights file (src/learned/weights.ts) as a ready learned optimizer, θ and the file's provenance
+   * (where θ came from: the task it was meta-trained on, estimator settings, …; see `metaTrainedOn`).
+   * The optimizer is built with the file's options, overridden by `options` where given; options that
+   * shape θ must agree with the file. Every problem is one WeightsError naming the file.
    */
-  load(file: string, opts: { options?: Readonly<Record<string, unknown>>; backend?: Backend } = {}): { optimizer: LearnedOptimizer; theta: Params; provenance: Provenance } {
+  load(file: string, opts: { options?: Readonly<Record<string, unknown>>; backend?: Backend } = {}): LoadedWeights {
     const weights = loadWeights(file);
     const entry = entryOf(weights.optimizer);
     const known = new Set(entry.specs.map((spec) => spec.name));
@@ -117,6 +126,11 @@ export const learned = {
   /** Writes θ of `optimizer` with its manifest to `file` (atomically). */
   save(file: string, optimizer: LearnedOptimizer, theta: Params, provenance: Provenance = {}): void {
     saveWeights(file, optimizer, theta, provenance);
+  },
+
+  /** The tasks θ was meta-trained on, from a provenance (`learned.load(file).provenance`); [] if it names none. */
+  metaTrainedOn(provenance: Provenance | undefined | null): string[] {
+    return metaTrainedOn(provenance);
   },
 
   /** Path of the shipped pretrained weights of `name`, or undefined while there are none. */

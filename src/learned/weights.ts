@@ -31,13 +31,35 @@ export const WEIGHTS_FORMAT_VERSION = 1;
 
 /** Free-form facts about where θ came from (all optional; meta-training fills what it knows). */
 export interface Provenance {
-  task?: string;
+  /** The task θ was meta-trained on (a list where there were several; see metaTrainedOn). */
+  task?: string | string[];
+  /** Several meta-training tasks (alternative to a list in `task`). */
+  tasks?: string[];
   estimator?: Record<string, unknown>;
   outerSteps?: number;
   evalLoss?: number;
   date?: string;
   command?: string;
   [key: string]: unknown;
+}
+
+/**
+ * The task (or tasks, or task family) θ was meta-trained on, as its provenance says: `task` (a name, or
+ * a list of names) and `tasks` (a list), in that order without repeats; [] when the provenance names
+ * none (an untrained θ, or weights from elsewhere).
+ */
+export function metaTrainedOn(provenance: Provenance | undefined | null): string[] {
+  const names: string[] = [];
+  const add = (value: unknown) => {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (typeof item === 'string' && item !== '' && !names.includes(item)) names.push(item);
+    }
+  };
+  if (provenance && typeof provenance === 'object') {
+    add(provenance.task);
+    add(provenance.tasks);
+  }
+  return names;
 }
 
 export interface LearnedWeights {

@@ -4,6 +4,7 @@ import type { Params } from '../engine/tensor.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { DataSplit } from '../data/image-data.js';
 import type { Task } from '../tasks/task.js';
+import { DivergenceDetector, type Divergence, type DivergenceRule } from './divergence.js';
 
 /** What evaluation needs of a batch to weight it: labels (one per example) or a batch size. */
 export type BatchLike = { label?: Int32Array; batchSize?: number };
@@ -20,6 +21,19 @@ export interface TrainOptions<B> {
   /** Called after every step with the 1-based number of steps done and that step's training loss. */
   onStep?: (stepsDone: number, loss: number) => void;
   onEval?: (evaluation: Evaluation) => void;
+  /**
+   * The divergence rule's settings (src/meta/divergence.ts: NaN/±Inf loss, or the smoothed loss above
+   * the initial loss for a window of steps); the rule is always applied, this only changes its settings.
+   */
+  divergence?: DivergenceRule;
+  /**
+   * What a diverged run does: `continue` (the default) runs every step and only reports it; `stop` ends
+   * the run at the step where it diverged (then `losses`, `finalLoss`, `meanLoss`, `msPerStep` cover
+   * the steps run, and evaluation, if any, happens at that step).
+   */
+  onDiverge?: 'stop' | 'continue';
+  /** Called once, right after the step where the run diverged. */
+  onDivergence?: (divergence: Divergence) => void;
 }
 
 export interface Evaluation {
@@ -30,16 +44,29 @@ export interface Evaluation {
 }
 
 export interface TrainResult {
-  /** Training loss of each step, measured before that step's update. */
+  /** Training loss of each step run, measured before that step's update. */
   losses: Float32Array;
   initialLoss: number;
+  /** Loss of the last step run. */
   finalLoss: number;
-  /** Mean raw training loss over all steps (the paper's performance metric). */
+  /**
+   * Mean raw training loss over all steps run (the paper's performance metric): every step, except for
+   * a run stopped by `onDiverge: 'stop'`, where it covers steps 1 … divergedAt (NaN or ±Inf when the
+   * last of them is).
+   */
   meanLoss: number;
   /** Median wall time of one full step (batch, loss and gradient, update). */
   msPerStep: number;
   evaluations: Evaluation[];
   params: Params;
+  /** Steps run: `steps`, or `divergedAt` for a run stopped by `onDiverge: 'stop'`. */
+  stepsDone: number;
+  /** Whether the run diverged by the divergence rule (src/meta/divergence.ts). */
+  diverged: boolean;
+  /** The 1-based step at which it diverged (undefined when it did not). */
+  divergedAt?: number;
+  /** Where and why it diverged (undefined when it did not). */
+  divergence?: Divergence;
 }
 
 /** Mean loss over every example of a split (batches weighted by their size). */
@@ -64,6 +91,9 @@ export function median(values: ArrayLike<number>): number {
 export function train<B extends BatchLike>(options: TrainOptions<B>): TrainResult {
   const { task, optimizer, steps } = options;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
+  const onDiverge = options.onDiverge ?? 'continue';
+  if (onDiverge !== 'stop' && onDiverge !== 'continue') throw new Error(`onDiverge must be "stop" or "continue", got ${String(onDiverge)}`);
+  const detector = new DivergenceDetector(options.divergence);
   const [initKey, dataKey, optimizerKey] = split(options.key ?? keyFromSeed(options.seed ?? 0), 3);
   const batches = task.datasets.train.stream(dataKey);
   let state = optimizer.init(task.init(initKey), { numSteps: steps, key: optimizerKey });
@@ -80,26 +110,38 @@ export function train<B extends BatchLike>(options: TrainOptions<B>): TrainResul
     evaluations.push(evaluation);
     options.onEval?.(evaluation);
   };
-  for (let step = 0; step < steps; step++) {
+  let done = 0;
+  while (done < steps) {
+    const step = done;
     const started = process.hrtime.bigint();
     const batch = batches.next();
     const { loss, grads } = task.lossAndGrad(optimizer.getParams(state), batch);
     state = optimizer.update(state, grads, { loss });
     stepMs[step] = Number(process.hrtime.bigint() - started) / 1e6;
     losses[step] = loss;
-    options.onStep?.(step + 1, loss);
-    const done = step + 1;
-    if (options.evalEvery && (done % options.evalEvery === 0 || done === steps)) evaluate(done);
+    done = step + 1;
+    options.onStep?.(done, loss);
+    // The rule sees the loss as stored (float32), as every reader of `losses` does.
+    const divergence = detector.push(losses[step]);
+    if (divergence) options.onDivergence?.(divergence);
+    const stop = divergence !== undefined && onDiverge === 'stop';
+    if (options.evalEvery && (done % options.evalEvery === 0 || done === steps || stop)) evaluate(done);
+    if (stop) break;
   }
+  const ran = done === steps ? losses : losses.slice(0, done);
   let sum = 0;
-  for (const loss of losses) sum += loss;
+  for (const loss of ran) sum += loss;
+  const divergence = detector.divergence;
   return {
-    losses,
-    initialLoss: losses[0],
-    finalLoss: losses[steps - 1],
-    meanLoss: sum / steps,
-    msPerStep: median(stepMs),
+    losses: ran,
+    initialLoss: ran[0],
+    finalLoss: ran[done - 1],
+    meanLoss: sum / done,
+    msPerStep: median(done === steps ? stepMs : stepMs.subarray(0, done)),
     evaluations,
     params: optimizer.getParams(state),
+    stepsDone: done,
+    diverged: divergence !== undefined,
+    ...(divergence ? { divergedAt: divergence.step, divergence } : {}),
   };
 }

@@ -1,5 +1,7 @@
 // One study run: a job (task, optimizer spec, seed, steps) trained with meta/train.ts, timed per step,
-// stopped at the first NaN/Inf loss (status 'diverged'), and turned into a `runs` row and its curve.
+// stopped at the step where it diverges by the shared rule of meta/divergence.ts (a NaN/Inf loss, or
+// the smoothed loss above the initial loss for a window of steps; status 'diverged'), and turned into a
+// `runs` row and its curve.
 import type { Backend } from '../engine/backend.js';
 import { median, train } from '../meta/train.js';
 import { getTask } from '../tasks/registry.js';
@@ -25,7 +27,7 @@ export interface RunOutcome {
   status: RunStatus;
   meanLoss: number | null;
   finalLoss: number | null;
-  /** Steps run: `steps`, or up to and including the first non-finite loss. */
+  /** Steps run: `steps`, or up to and including the step where the run diverged (meta/divergence.ts). */
   stepsDone: number;
   wallSeconds: number;
   msPerStep: number;
@@ -65,8 +67,6 @@ export class TaskCache {
   }
 }
 
-class Diverged extends Error {}
-
 export function runJob(job: RunJob, tasks: TaskCache): RunOutcome {
   const task = tasks.get(job.task, job.taskOpts);
   const optimizer = buildOptimizer(job.spec, tasks.backend);
@@ -76,25 +76,19 @@ export function runJob(job: RunJob, tasks: TaskCache): RunOutcome {
   const started = process.hrtime.bigint();
   let last = started;
   let done = 0;
-  let diverged = false;
-  try {
-    train({
-      task, optimizer, steps: job.steps, seed: job.seed,
-      onStep: (stepsDone, loss) => {
-        const now = process.hrtime.bigint();
-        stepMs.push(Number(now - last) / 1e6);
-        last = now;
-        losses[stepsDone - 1] = loss;
-        wallAt[stepsDone - 1] = Number(now - started) / 1e9;
-        done = stepsDone;
-        // Nothing comes back from NaN/Inf: stop here rather than spend the remaining steps.
-        if (!Number.isFinite(loss)) throw new Diverged();
-      },
-    });
-  } catch (error) {
-    if (!(error instanceof Diverged)) throw error;
-    diverged = true;
-  }
+  // Nothing comes back from a diverged run: stop there rather than spend the remaining steps.
+  const result = train({
+    task, optimizer, steps: job.steps, seed: job.seed, onDiverge: 'stop',
+    onStep: (stepsDone, loss) => {
+      const now = process.hrtime.bigint();
+      stepMs.push(Number(now - last) / 1e6);
+      last = now;
+      losses[stepsDone - 1] = loss;
+      wallAt[stepsDone - 1] = Number(now - started) / 1e9;
+      done = stepsDone;
+    },
+  });
+  let diverged = result.diverged;
   let sum = 0;
   for (let i = 0; i < done; i++) sum += losses[i];
   const meanLoss = sum / done;

@@ -30,6 +30,7 @@ test('lopt train --optimizer small_fc_lopt without --weights uses the shipped pr
   assert.equal(summary.optimizer, 'small_fc_lopt');
   assert.equal(summary.theta, learned.pretrained('small_fc_lopt'));
   assert.equal(summary.metaParams, 197);
+  assert.deepEqual(summary.metaTrainedOn, ['fmnist-mlp']);
   assert.deepEqual(summary.hparams, { hidden: 4, depth: 2, path: 'auto' });
   assert.ok(Number.isFinite(summary.finalLoss));
   assert.ok(summary.stateBytes > 0);
@@ -43,6 +44,7 @@ test('a learned optimizer without shipped weights says it uses an untrained θ a
   assert.equal(run.stderr.trim().split('\n').length, 1);
   const summary = lastJson(run.stdout);
   assert.equal(summary.theta, 'untrained (seed 0)');
+  assert.deepEqual(summary.metaTrainedOn, []);
   assert.equal(summary.metaParams, 6856);
   assert.ok(Number.isFinite(summary.finalLoss));
 });
@@ -50,7 +52,7 @@ test('a learned optimizer without shipped weights says it uses an untrained θ a
 test('--weights FILE loads θ; native and reference agree', () => {
   const lo = learned.get('small_fc_lopt');
   const file = join(mkdtempSync(join(tmpdir(), 'lopt-cli-w-')), 'small.safetensors');
-  learned.save(file, lo, lo.init(keyFromSeed(9)), { task: 'test' });
+  learned.save(file, lo, lo.init(keyFromSeed(9)), { task: 'fmnist-mlp' });
   const native = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'small_fc_lopt', '--weights', file, ...SMALL, '--backend', 'native');
   const reference = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'small_fc_lopt', '--weights', file, ...SMALL, '--backend', 'reference');
   assert.equal(native.code, 0, native.stderr);
@@ -90,4 +92,47 @@ test('errors are one line with exit code 2', () => {
     assert.match(run.stderr, pattern);
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
   }
+});
+
+test('small_fc_lopt on another task than the one θ was meta-trained on says so in one stderr line and in the JSON', () => {
+  const shipped = learned.load(learned.pretrained('small_fc_lopt')!);
+  assert.deepEqual(learned.metaTrainedOn(shipped.provenance), ['fmnist-mlp']);
+  for (const [task, opts] of [['quadratic', []], ['cifar10-16-conv', ['--batch-size', '4', '--task-opt', 'channelMult=0.25']]] as const) {
+    const run = lopt('train', '--task', task, '--optimizer', 'small_fc_lopt', '--steps', '3', ...opts, '--json');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr,
+      `lopt: small_fc_lopt's weights were meta-trained on fmnist-mlp, not ${task}: expect worse results or divergence (the paper's §4.5, meta-generalization)\n`);
+    const summary = lastJson(run.stdout);
+    assert.equal(summary.task, task);
+    assert.deepEqual(summary.metaTrainedOn, ['fmnist-mlp']);
+    assert.match(run.stdout, /^θ: .*small_fc_lopt\.safetensors, meta-trained on fmnist-mlp$/m);
+  }
+  // On fmnist-mlp: no such line (the first test checks that stderr is empty there).
+  const home = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'small_fc_lopt', ...SMALL);
+  assert.equal(home.code, 0, home.stderr);
+  assert.doesNotMatch(home.stderr, /meta-trained on/);
+  assert.deepEqual(lastJson(home.stdout).metaTrainedOn, ['fmnist-mlp']);
+});
+
+test('weights meta-trained on several tasks: every one is named; a file that names none warns nothing', () => {
+  const lo = learned.get('small_fc_lopt');
+  const dir = mkdtempSync(join(tmpdir(), 'lopt-cli-w-'));
+  const several = join(dir, 'several.safetensors');
+  learned.save(several, lo, lo.init(keyFromSeed(9)), { task: ['fmnist-mlp', 'imagenet16-mlp'] });
+  assert.deepEqual(learned.metaTrainedOn(learned.load(several).provenance), ['fmnist-mlp', 'imagenet16-mlp']);
+  const off = lopt('train', '--task', 'quadratic', '--optimizer', 'small_fc_lopt', '--weights', several, '--steps', '3', '--json');
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stderr, /^lopt: small_fc_lopt's weights were meta-trained on fmnist-mlp, imagenet16-mlp, not quadratic: expect worse results or divergence/);
+  assert.equal(off.stderr.trim().split('\n').length, 1);
+  assert.deepEqual(lastJson(off.stdout).metaTrainedOn, ['fmnist-mlp', 'imagenet16-mlp']);
+  const on = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'small_fc_lopt', '--weights', several, ...SMALL);
+  assert.equal(on.code, 0, on.stderr);
+  assert.equal(on.stderr, '');
+
+  const unknown = join(dir, 'unknown.safetensors');
+  learned.save(unknown, lo, lo.init(keyFromSeed(9)), { command: 'made by hand' });
+  const run = lopt('train', '--task', 'quadratic', '--optimizer', 'small_fc_lopt', '--weights', unknown, '--steps', '3', '--json');
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, '');
+  assert.deepEqual(lastJson(run.stdout).metaTrainedOn, []);
 });

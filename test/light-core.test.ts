@@ -24,8 +24,10 @@ const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as 
   exports: Record<string, { types: string; default: string }>;
 };
 const OPTIONAL = ['better-sqlite3', 'vega', 'vega-lite', 'bullmq', 'ioredis'];
-/** What the core must not load: the optional packages and the report test's browser driver. */
-const HEAVY = [...OPTIONAL, 'playwright-core', 'playwright'];
+/** TensorFlow.js: the optional peer of `lopt/tfjs` and what the tests use with it. */
+const TFJS = ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu'];
+/** What the core must not load: the optional packages, TensorFlow.js and the report test's browser driver. */
+const HEAVY = [...OPTIONAL, ...TFJS, 'playwright-core', 'playwright'];
 
 const DIR = mkdtempSync(join(tmpdir(), 'lopt-light-'));
 const PKG_OF = `(s) => {
@@ -142,7 +144,7 @@ test('package.json: the study and distributed packages are optional, pinned, and
     assert.equal(lock.packages[`node_modules/${name}`].version, PACKAGE.optionalDependencies[name]);
     assert.equal(lock.packages[`node_modules/${name}`].optional, true, `${name} is not optional in package-lock.json`);
   }
-  for (const [entry, target] of [['./study', './dist/src/study/index.js'], ['./distributed', './dist/src/distributed/index.js']]) {
+  for (const [entry, target] of [['./study', './dist/src/study/index.js'], ['./distributed', './dist/src/distributed/index.js'], ['./tfjs', './dist/src/tfjs/index.js']]) {
     assert.equal(PACKAGE.exports[entry]?.default, target);
     assert.equal(PACKAGE.exports[entry].types, target.replace(/\.js$/, '.d.ts'));
     readFileSync(join(ROOT, PACKAGE.exports[entry].types)); // built
@@ -164,6 +166,18 @@ test("import from 'lopt' loads none of better-sqlite3, vega, vega-lite, bullmq, 
     assert.ok(exported.includes(name), `lopt no longer exports ${name}`);
   }
   assert.ok(!exported.includes('study') && !exported.includes('distributed'), 'study and distributed have entries of their own');
+  assert.ok(!exported.includes('loptOptimizer'), 'the TensorFlow.js adapter has an entry of its own');
+});
+
+test('lopt/tfjs: @tensorflow/tfjs-core is an optional peer, loaded by that entry only', () => {
+  const pkg = PACKAGE as unknown as { peerDependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional?: boolean }> };
+  assert.ok('@tensorflow/tfjs-core' in pkg.peerDependencies);
+  assert.equal(pkg.peerDependenciesMeta['@tensorflow/tfjs-core']?.optional, true);
+  assert.match(PACKAGE.devDependencies['@tensorflow/tfjs'], /^\d+\.\d+\.\d+$/, '@tensorflow/tfjs is not pinned');
+  const run = script(`import { loptOptimizer } from 'lopt/tfjs'; console.log(loptOptimizer('adam').loptName);`);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout.trim().split('\n').at(-1), 'adam');
+  assert.ok(run.packages.has('@tensorflow/tfjs-core'), 'the recorder missed @tensorflow/tfjs-core');
 });
 
 test('the recorder catches the optional packages when lopt/study and lopt/distributed use them', () => {

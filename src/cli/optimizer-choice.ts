@@ -2,8 +2,9 @@
 // registry first, then the learned one (whose θ comes from --weights, else shipped pretrained weights,
 // else an untrained initialisation from the seed, said in one line on stderr).
 import type { Backend } from '../engine/backend.js';
-import { foldIn, keyFromSeed } from '../engine/random.js';
 import { learned } from '../learned/registry.js';
+import { resolveLearned, type ResolvedLearned } from '../learned/resolve-weights.js';
+import { WeightsError } from '../learned/weights.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { getOptimizer, OPTIMIZER_NAMES, optimizers } from '../optimizers/registry.js';
 import { UsageError } from './errors.js';
@@ -28,11 +29,6 @@ export interface OptimizerRequest {
   backend: Backend;
 }
 
-/** The key an untrained θ is drawn from: fold 1 of the run's seed (train() splits the seed itself). */
-export function untrainedThetaKey(seed: number) {
-  return foldIn(keyFromSeed(seed), 1);
-}
-
 export function chooseOptimizer(request: OptimizerRequest): OptimizerChoice {
   const { name, backend } = request;
   if (optimizers.has(name)) {
@@ -45,31 +41,22 @@ export function chooseOptimizer(request: OptimizerRequest): OptimizerChoice {
     throw new UsageError(`unknown optimizer "${name}"; valid: ${OPTIMIZER_NAMES.join(', ')} (hand-designed), ${learned.names.join(', ')} (learned)`);
   }
   if (request.lr !== undefined) throw new UsageError(`--lr does not apply to ${name}: learned optimizers have no learning rate (set options with --hparam)`);
-  const options = learned.resolve(name, request.hparams);
-  if (request.weights !== undefined) {
-    const loaded = learned.load(request.weights, { options: request.hparams, backend });
-    if (loaded.optimizer.name !== name) throw new UsageError(`${request.weights} holds weights for ${loaded.optimizer.name}, not ${name}`);
-    return {
-      optimizer: loaded.optimizer.optFn(loaded.theta),
-      settings: { ...loaded.optimizer.options },
-      theta: { source: request.weights, metaParams: loaded.optimizer.paramCount, metaTrainedOn: learned.metaTrainedOn(loaded.provenance) },
-    };
+  let resolved: ResolvedLearned;
+  try {
+    resolved = resolveLearned(name, { options: request.hparams, weights: request.weights, seed: request.seed, backend });
+  } catch (error) {
+    // A file holding another optimizer's weights is a usage error of --weights.
+    if (error instanceof WeightsError && /holds weights for/.test(error.message)) throw new UsageError(error.message);
+    throw error;
   }
-  const shipped = learned.pretrained(name);
-  if (shipped !== undefined) {
-    const loaded = learned.load(shipped, { options: request.hparams, backend });
-    return {
-      optimizer: loaded.optimizer.optFn(loaded.theta),
-      settings: { ...loaded.optimizer.options },
-      theta: { source: shipped, metaParams: loaded.optimizer.paramCount, metaTrainedOn: learned.metaTrainedOn(loaded.provenance) },
-    };
+  const { optimizer: lo, theta, source, untrained, provenance } = resolved;
+  if (untrained) {
+    process.stderr.write(`lopt: no pretrained weights are shipped for ${name} yet; using an untrained initialisation of θ from seed ${request.seed} (pass --weights FILE for meta-trained weights)\n`);
   }
-  const lo = learned.get(name, options, { backend });
-  process.stderr.write(`lopt: no pretrained weights are shipped for ${name} yet; using an untrained initialisation of θ from seed ${request.seed} (pass --weights FILE for meta-trained weights)\n`);
   return {
-    optimizer: lo.optFn(lo.init(untrainedThetaKey(request.seed))),
+    optimizer: lo.optFn(theta),
     settings: { ...lo.options },
-    theta: { source: `untrained (seed ${request.seed})`, metaParams: lo.paramCount, metaTrainedOn: [] },
+    theta: { source, metaParams: lo.paramCount, metaTrainedOn: learned.metaTrainedOn(provenance) },
   };
 }
 

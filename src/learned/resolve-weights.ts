@@ -1,13 +1,13 @@
 // Where θ of a learned optimizer comes from when code (not the CLI) asks for one by name: given weights
 // (a file path or the bytes of a weights file), else the shipped pretrained weights
 // (`pretrained/<name>.safetensors`, the file `lopt train` uses), else an untrained initialisation
-// drawn from a seed, as `lopt train` does (src/cli/optimizer-choice.ts follows the same order).
+// drawn from a seed. `lopt train` (src/cli/optimizer-choice.ts) and `lopt/tfjs` both use it.
 import type { Backend } from '../engine/backend.js';
 import { foldIn, keyFromSeed, type Key } from '../engine/random.js';
 import type { Params } from '../engine/tensor.js';
 import type { LearnedOptimizer } from './learned-optimizer.js';
 import { learned } from './registry.js';
-import { decodeWeights, thetaFor, WeightsError } from './weights.js';
+import { decodeWeights, thetaFor, WeightsError, type Provenance } from './weights.js';
 
 /** The key an untrained θ is drawn from: fold 1 of the seed (the same key `lopt train --seed S` uses). */
 export function untrainedThetaKey(seed: number): Key {
@@ -21,6 +21,8 @@ export interface ResolvedLearned {
   source: string;
   /** True when θ is an untrained initialisation (no weights given, none shipped). */
   untrained: boolean;
+  /** The weights' provenance ({} for an untrained θ). */
+  provenance: Provenance;
 }
 
 export interface ResolveLearnedOptions {
@@ -41,7 +43,7 @@ export function resolveLearned(name: string, opts: ResolveLearnedOptions = {}): 
   if (typeof weights === 'string') {
     const loaded = learned.load(weights, { options, backend });
     if (loaded.optimizer.name !== name) throw new WeightsError(`${weights} holds weights for ${loaded.optimizer.name}, not ${name}`);
-    return { optimizer: loaded.optimizer, theta: loaded.theta, source: weights, untrained: false };
+    return { optimizer: loaded.optimizer, theta: loaded.theta, source: weights, untrained: false, provenance: loaded.provenance };
   }
   if (weights instanceof Uint8Array) {
     const source = 'the given weights bytes';
@@ -51,15 +53,15 @@ export function resolveLearned(name: string, opts: ResolveLearnedOptions = {}): 
     const known = new Set(learned.options(name).map((spec) => spec.name));
     const fromFile = Object.fromEntries(Object.entries(decoded.options).filter(([key]) => known.has(key)));
     const optimizer = learned.get(name, { ...fromFile, ...options }, { backend });
-    return { optimizer, theta: thetaFor(optimizer, decoded, source), source: 'bytes', untrained: false };
+    return { optimizer, theta: thetaFor(optimizer, decoded, source), source: 'bytes', untrained: false, provenance: decoded.provenance };
   }
   if (weights !== undefined) throw new TypeError(`weights must be a file path or a Uint8Array, got ${typeof weights}`);
   const shipped = learned.pretrained(name);
   if (shipped !== undefined) {
     const loaded = learned.load(shipped, { options, backend });
-    return { optimizer: loaded.optimizer, theta: loaded.theta, source: shipped, untrained: false };
+    return { optimizer: loaded.optimizer, theta: loaded.theta, source: shipped, untrained: false, provenance: loaded.provenance };
   }
   const seed = opts.seed ?? 0;
   const optimizer = learned.get(name, options, { backend });
-  return { optimizer, theta: optimizer.init(untrainedThetaKey(seed)), source: `untrained (seed ${seed})`, untrained: true };
+  return { optimizer, theta: optimizer.init(untrainedThetaKey(seed)), source: `untrained (seed ${seed})`, untrained: true, provenance: {} };
 }

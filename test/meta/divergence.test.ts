@@ -7,18 +7,7 @@ import { train } from '../../src/meta/train.js';
 import { getOptimizer } from '../../src/optimizers/registry.js';
 import { getTask } from '../../src/tasks/registry.js';
 import { backendNamed } from '../fixtures/backends.js';
-
-/** A deterministic uniform draw in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../fixtures/prng.js';
 
 test('the defaults are stated: EMA factor 0.9, window 100, tolerance 10%', () => {
   assert.deepEqual({ ...DEFAULT_DIVERGENCE_RULE }, { smoothing: 0.9, window: 100, tolerance: 0.1 });

@@ -180,6 +180,22 @@ test('lopt/tfjs: @tensorflow/tfjs-core is an optional peer, loaded by that entry
   assert.ok(run.packages.has('@tensorflow/tfjs-core'), 'the recorder missed @tensorflow/tfjs-core');
 });
 
+test('lopt/tfjs without @tensorflow/tfjs-core: one line naming the package and the install; lopt still trains', () => {
+  const absent = TFJS;
+  const line = 'lopt/tfjs needs @tensorflow/tfjs-core, an optional peer dependency that is not installed: npm install @tensorflow/tfjs (or @tensorflow/tfjs-core)';
+  const caught = script(`try { await import('lopt/tfjs'); console.log('loaded'); } catch (e) { console.log(JSON.stringify([e.name, e.code, e.packageName, e.message])); }`, absent);
+  assert.equal(caught.code, 0, caught.stderr);
+  assert.deepEqual(lastJson(caught.stdout), ['OptionalPeerMissing', 'LOPT_OPTIONAL_PACKAGE_MISSING', '@tensorflow/tfjs-core', line]);
+  // A plain static import: node reports that error (with its stack), not its own ERR_MODULE_NOT_FOUND.
+  const plain = script(`import { loptOptimizer } from 'lopt/tfjs'; console.log(typeof loptOptimizer);`, absent);
+  assert.notEqual(plain.code, 0);
+  assert.ok(plain.stderr.split('\n').some((l) => l === `OptionalPeerMissing: ${line}`), plain.stderr);
+  assert.doesNotMatch(plain.stderr, /ERR_MODULE_NOT_FOUND|Cannot find package/);
+  const core = script(TRAIN_CORE, absent);
+  assert.equal(core.code, 0, core.stderr);
+  assertTrained(core.stdout);
+});
+
 test('the recorder catches the optional packages when lopt/study and lopt/distributed use them', () => {
   // Importing the entries loads none of them; opening a database loads better-sqlite3 (CommonJS,
   // through createRequire), a plot loads vega and vega-lite (ESM, dynamic import).

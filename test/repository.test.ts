@@ -27,6 +27,8 @@ const root = repositoryRoot();
 const SCANNED_DIRS = ['src', 'docs', 'test', 'bench', 'scripts', 'examples', 'native'];
 const SCANNED_FILES = ['README.md'];
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'build', '.git']);
+/** Generated and git-ignored: `npm run docs` writes the API reference there from the sources' comments. */
+const SKIPPED_PATHS = new Set([join('docs', 'api')]);
 const SPEC = 'docs/specification.md';
 
 /** Every text file to scan, relative to the root, in a stable order. */
@@ -37,7 +39,7 @@ function scannedFiles(): string[] {
       const rel = join(dir, name);
       const stat = statSync(join(root, rel));
       if (stat.isDirectory()) {
-        if (!SKIPPED_DIRS.has(name)) walk(rel);
+        if (!SKIPPED_DIRS.has(name) && !SKIPPED_PATHS.has(rel)) walk(rel);
       } else if (stat.isFile()) {
         out.push(rel);
       }

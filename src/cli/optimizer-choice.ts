@@ -5,6 +5,7 @@ import type { Backend } from '../engine/backend.js';
 import { learned } from '../learned/registry.js';
 import { resolveLearned, type ResolvedLearned } from '../learned/resolve-weights.js';
 import { WeightsError } from '../learned/weights.js';
+import { composeOptimizer, compositionKeys, resolveComposition, splitCompositionHparams } from '../optimizers/composition-hparams.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { getOptimizer, OPTIMIZER_NAMES, optimizers } from '../optimizers/registry.js';
 import { UsageError } from './errors.js';
@@ -29,21 +30,40 @@ export interface OptimizerRequest {
   backend: Backend;
 }
 
+/** An unknown-key error of the optimizer's own hparams/options, with the composition keys added to the valid ones. */
+function withCompositionKeys<T>(learnedOptimizer: boolean, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof Error && /^unknown (hyperparameter|option) "/.test(error.message)) {
+      throw new UsageError(`${error.message}; or a composition key: ${compositionKeys(learnedOptimizer).join(', ')}`);
+    }
+    throw error;
+  }
+}
+
 export function chooseOptimizer(request: OptimizerRequest): OptimizerChoice {
   const { name, backend } = request;
   if (optimizers.has(name)) {
     if (request.weights !== undefined) throw new UsageError(`--weights applies to learned optimizers only (${name} is hand-designed)`);
     const hparams = { ...request.hparams };
     if (request.lr !== undefined) hparams.learningRate = request.lr;
-    return { optimizer: getOptimizer(name, hparams, { backend }), settings: hparams };
+    // Composition keys (clipGlobalNorm, schedule, weightDecay, ...) chain transforms around the optimizer.
+    const { composition, rest } = splitCompositionHparams(hparams, false);
+    const settings = resolveComposition(composition, false);
+    const base = withCompositionKeys(false, () => getOptimizer(name, rest, { backend }));
+    const learningRate = typeof base.hparams.learningRate === 'number' ? base.hparams.learningRate : 1;
+    return { optimizer: composeOptimizer(base, settings, { learningRate, backend }), settings: hparams };
   }
   if (!learned.has(name)) {
     throw new UsageError(`unknown optimizer "${name}"; valid: ${OPTIMIZER_NAMES.join(', ')} (hand-designed), ${learned.names.join(', ')} (learned)`);
   }
   if (request.lr !== undefined) throw new UsageError(`--lr does not apply to ${name}: learned optimizers have no learning rate (set options with --hparam)`);
+  const { composition, rest } = splitCompositionHparams(request.hparams, true);
+  const compose = resolveComposition(composition, true);
   let resolved: ResolvedLearned;
   try {
-    resolved = resolveLearned(name, { options: request.hparams, weights: request.weights, seed: request.seed, backend });
+    resolved = withCompositionKeys(true, () => resolveLearned(name, { options: rest, weights: request.weights, seed: request.seed, backend }));
   } catch (error) {
     // A file holding another optimizer's weights is a usage error of --weights.
     if (error instanceof WeightsError && /holds weights for/.test(error.message)) throw new UsageError(error.message);
@@ -54,8 +74,8 @@ export function chooseOptimizer(request: OptimizerRequest): OptimizerChoice {
     process.stderr.write(`lopt: no pretrained weights are shipped for ${name} yet; using an untrained initialisation of θ from seed ${request.seed} (pass --weights FILE for meta-trained weights)\n`);
   }
   return {
-    optimizer: lo.optFn(theta),
-    settings: { ...lo.options },
+    optimizer: composeOptimizer(lo.optFn(theta), compose, { learningRate: 1, backend }),
+    settings: { ...lo.options, ...composition },
     theta: { source, metaParams: lo.paramCount, metaTrainedOn: learned.metaTrainedOn(provenance) },
   };
 }

@@ -10,6 +10,7 @@ import { UsageError } from './errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { finiteNumber, keyValue, nonNegativeInt, positiveInt } from './parse.js';
 import { createProgress } from './progress.js';
+import { loadRunState, saveRunState } from './run-state.js';
 
 interface TrainFlags {
   task: string;
@@ -25,6 +26,9 @@ interface TrainFlags {
   dataDir?: string;
   out?: string;
   json?: boolean;
+  saveState?: string;
+  resumeState?: string;
+  stopAt?: number;
   weights?: string;
   onDiverge: 'stop' | 'continue';
   failOnDiverge?: boolean;
@@ -42,10 +46,13 @@ export function trainCommand(): Command {
     .requiredOption('--task <name>', `task to train: ${taskNames().join(', ')}`)
     .requiredOption('--optimizer <name>', 'optimizer: sgd, sgdm, adam, nadamw, adafactor, or a learned one (small_fc_lopt, feature_mlp_lopt, fc_lopt, ...)')
     .option('--lr <x>', 'learning rate (same as --hparam learningRate=X)', finiteNumber)
-    .option('--hparam <key=value>', 'set an optimizer hyperparameter (or a learned optimizer option) by name (repeatable)', keyValue, {})
+    .option('--hparam <key=value>', 'set an optimizer hyperparameter (or a learned optimizer option) by name, or a composition key: clipGlobalNorm, schedule, warmupSteps, scheduleSteps, scheduleEnd, scheduleBoundaries, weightDecay, weightDecayMask, gradClip (repeatable)', keyValue, {})
     .option('--weights <file>', 'learned optimizers: θ from this weights file (default: shipped pretrained weights, else untrained)')
     .option('--task-opt <key=value>', 'set a task knob: width, depth, channelMult, batchSize (repeatable)', keyValue, {})
-    .option('--steps <n>', 'training steps', positiveInt, 2000)
+    .option('--steps <n>', 'training steps: the planned total (schedules span it; a resumed run continues to it)', positiveInt, 2000)
+    .option('--stop-at <n>', 'end the run after step N of the --steps planned (to continue later: with --save-state)', positiveInt)
+    .option('--save-state <file>', 'at the end, write the optimizer state, parameters and run position to FILE (atomically)')
+    .option('--resume-state <file>', 'continue the run saved in FILE (same --task, --task-opt, --seed, --optimizer and settings) to --steps')
     .option('--seed <s>', 'random seed', nonNegativeInt, 0)
     .option('--batch-size <b>', 'shorthand for --task-opt batchSize=B', positiveInt)
     .option('--eval-every <n>', 'also report validation and test loss every N steps', positiveInt)
@@ -58,7 +65,11 @@ export function trainCommand(): Command {
     .option('--diverge-window <n>', `divergence: steps in a row the smoothed loss must stay above the threshold (0: NaN/Inf only; default ${DEFAULT_DIVERGENCE_RULE.window})`, nonNegativeInt)
     .option('--diverge-smoothing <b>', `divergence: factor of the loss's exponential moving average, in [0, 1) (default ${DEFAULT_DIVERGENCE_RULE.smoothing})`, finiteNumber)
     .option('--diverge-tolerance <t>', `divergence: threshold is the initial loss + t·|initial loss| (default ${DEFAULT_DIVERGENCE_RULE.tolerance})`, finiteNumber)
-    .action((flags: TrainFlags) => runTrain(flags));
+    .action((flags: TrainFlags, command: Command) => {
+      // A resumed run's planned total is the saved one unless --steps is given (then it must agree).
+      if (flags.resumeState !== undefined && command.getOptionValueSource('steps') === 'default') flags.steps = 0;
+      runTrain(flags);
+    });
 }
 
 function runTrain(flags: TrainFlags): void {
@@ -80,19 +91,25 @@ function runTrain(flags: TrainFlags): void {
   const offTask = offTaskWarning(flags.optimizer, choice.theta, task.name);
   if (offTask) process.stderr.write(`${offTask}\n`);
   task.datasets; // load the data before the progress bar starts, so a data error is the only output
+  const run = { task: task.name, taskOptions: knobs, seed: flags.seed };
+  const resume = flags.resumeState === undefined ? undefined
+    : loadRunState(flags.resumeState, optimizer, { ...run, steps: flags.steps === 0 ? undefined : flags.steps });
+  if (resume) flags.steps = resume.steps;
+  if (flags.stopAt !== undefined && flags.stopAt > flags.steps) throw new UsageError(`--stop-at ${flags.stopAt} is past --steps ${flags.steps}`);
 
   const progress = createProgress(flags.steps, `${task.name}/${optimizer.name}`);
   let result: TrainResult;
   try {
     result = train({
       task, optimizer, steps: flags.steps, seed: flags.seed, evalEvery: flags.evalEvery,
-      divergence: rule, onDiverge: flags.onDiverge,
+      divergence: rule, onDiverge: flags.onDiverge, stopAt: flags.stopAt, resume,
       onStep: (done, loss) => progress.update(done, loss),
     });
   } finally {
     progress.stop();
   }
   if (flags.out) writeFileAtomic(flags.out, curveCsv(result));
+  if (flags.saveState) saveRunState(flags.saveState, optimizer, result, { ...run, steps: flags.steps });
   if (result.divergence) {
     const what = flags.onDiverge === 'stop' ? 'stopped there (--on-diverge continue runs every step)' : `continued to step ${result.stepsDone}`;
     process.stderr.write(`lopt: diverged at step ${result.divergence.step}: ${describeDivergence(result.divergence)}; ${what}\n`);

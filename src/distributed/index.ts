@@ -2,6 +2,12 @@
 // worker and evaluator roles, the Redis connection they share, and the message formats and gates
 // they rely on. BullMQ and ioredis (optional packages) are loaded when a role runs or a connection
 // opens; a missing one is an OptionalPackageMissing naming it.
+/**
+ * Distributed meta-training over Redis, `import … from 'lopt/distributed'`: the learner, worker and
+ * evaluator roles (BullMQ and ioredis, optional packages) and their message formats.
+ *
+ * @module lopt/distributed
+ */
 export { runDistributedLearner, type LearnerOptions, type DistributedLearnerResult, type UpdateRow, type EstimateSummary } from './learner.js';
 export { runDistributedWorker, estimatorSeed, type WorkerOptions, type WorkerResult } from './worker.js';
 export { runDistributedEvaluator, type EvaluatorOptions, type EvaluatorResult } from './evaluator.js';
@@ -9,7 +15,7 @@ export { DEFAULT_REISSUE_AFTER_MS, runSettings, settingsDigest, type RoleOptions
 export { SettingsMismatch } from './agents.js';
 export { EstimateBatcher, type Candidate, type Verdict } from './batcher.js';
 export { RedisUnreachableError, DEFAULT_RETRY, retryBudgetMs, formatDelay, type RetryPolicy } from './retry.js';
-export { openRedis, connectRedis, type RedisLink } from './connect.js';
+export { openRedis, connectRedis, type RedisLink, type OpenOptions, type RetryInfo } from './connect.js';
 export { readBounded } from './redis-read.js';
 export { parseRedisUrl, type RedisTarget } from './redis-url.js';
 export { encodeFloat32, decodeFloat32 } from './codec.js';

@@ -15,7 +15,7 @@ import { gradientFor } from '../optimizers/grads.js';
 import type { Optimizer, OptimizerInitOptions } from '../optimizers/optimizer.js';
 import { decaysFromOffsets } from './decays.js';
 import type { FeatureSet } from './features.js';
-import { checkTheta, countShapes, type LearnedOptimizer } from './learned-optimizer.js';
+import { checkTheta, countShapes, type LearnedOptimizer, withLearnedSettings } from './learned-optimizer.js';
 import { initMlp, mlpShapes, mlpWidths, packMlp, type MlpLayerNames } from './mlp-theta.js';
 import type { LearnedOptions } from './options.js';
 import {
@@ -114,7 +114,7 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
         sizes: Int32Array.from(widths), params: packMlp(theta, widths, def.layerNames),
         scales: new Float32Array(featureCount), inputs: time, expMult: EXP_MULT, stepMult: STEP_MULT, path,
       };
-      return {
+      return withLearnedSettings({
         name: def.name,
         init(params: Params, initOpts: OptimizerInitOptions): FeatureMlpState {
           const own = cloneParams(params);
@@ -140,7 +140,7 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
           for (const name of Object.keys(params)) floats += stateFloatsFor(params[name].shape, feats);
           return 4 * floats;
         },
-      };
+      }, def.options, theta);
     },
   };
 }

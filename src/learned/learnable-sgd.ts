@@ -3,7 +3,7 @@
 import type { Key } from '../engine/random.js';
 import { cloneParams, type Params } from '../engine/tensor.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
-import { checkTheta, type LearnedOptimizer } from './learned-optimizer.js';
+import { checkTheta, type LearnedOptimizer, withLearnedSettings } from './learned-optimizer.js';
 
 export interface LearnableSgdState {
   /** Updates applied so far. */
@@ -29,7 +29,7 @@ export function learnableLrSgd(options: Readonly<Record<string, unknown>> = {}):
     optFn(theta: Params): Optimizer<LearnableSgdState> {
       checkTheta('learnable_lr_sgd', theta, SHAPES);
       const lr = Math.exp(theta.log_lr.data[0]);
-      return {
+      return withLearnedSettings({
         name: 'learnable_lr_sgd',
         init: (params) => ({ iteration: 0, params: cloneParams(params) }),
         update(state, grads) {
@@ -43,7 +43,7 @@ export function learnableLrSgd(options: Readonly<Record<string, unknown>> = {}):
         },
         getParams: (state) => state.params,
         stateBytes: () => 0,
-      };
+      }, { initialLr }, theta);
     },
   };
 }

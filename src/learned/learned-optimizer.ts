@@ -1,4 +1,5 @@
 // The LearnedOptimizer interface: meta-parameters θ and the optimizer they define.
+import { createHash } from 'node:crypto';
 import type { Key } from '../engine/random.js';
 import type { Params } from '../engine/tensor.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
@@ -45,4 +46,28 @@ export function countShapes(shapes: Readonly<Record<string, readonly number[]>>)
   let total = 0;
   for (const shape of Object.values(shapes)) total += shape.reduce((a, b) => a * b, 1);
   return total;
+}
+
+/**
+ * Attaches `settings` (the options and θ's SHA-256) to an optimizer made by optFn, so that an optimizer
+ * state file (src/optimizers/state-file.ts) records them and refuses to load into another θ or options.
+ * The digest is computed on first read (optFn runs often in meta-training; the settings are rarely read).
+ */
+export function withLearnedSettings<S>(optimizer: Optimizer<S>, options: Readonly<LearnedOptions>, theta: Params): Optimizer<S> {
+  let settings: Readonly<Record<string, unknown>> | undefined;
+  return Object.defineProperty(optimizer, 'settings', {
+    enumerable: true,
+    get(): Readonly<Record<string, unknown>> {
+      if (settings === undefined) {
+        const hash = createHash('sha256');
+        for (const name of Object.keys(theta).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+          const t = theta[name];
+          hash.update(`${name}[${t.shape.join(',')}]`);
+          hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+        }
+        settings = Object.freeze({ options: { ...options }, theta_sha256: hash.digest('hex') });
+      }
+      return settings;
+    },
+  });
 }

@@ -22,7 +22,7 @@ import { cloneParams, sortedNames, type Params } from '../engine/tensor.js';
 import { varianceScalingWeight, zeroBias } from '../nn/init.js';
 import { gradientFor } from '../optimizers/grads.js';
 import type { Optimizer, OptimizerInitOptions } from '../optimizers/optimizer.js';
-import { checkTheta, countShapes, type LearnedOptimizer } from './learned-optimizer.js';
+import { checkTheta, countShapes, type LearnedOptimizer, withLearnedSettings } from './learned-optimizer.js';
 import { LstmStep } from './lstm-step.js';
 import { resolveOptions, type OptionSpec } from './options.js';
 
@@ -141,7 +141,7 @@ export function nnAdam(options: Readonly<Record<string, unknown>> = {}, opts: { 
       const stats = new Float64Array(9);
       let lstm: LstmStep | undefined;
       let features = new Float32Array(0);
-      return {
+      return withLearnedSettings({
         name: 'nn_adam',
         init(params: Params, initOpts: OptimizerInitOptions): NnAdamState {
           void initOpts;
@@ -208,7 +208,7 @@ export function nnAdam(options: Readonly<Record<string, unknown>> = {}, opts: { 
           for (const name of Object.keys(params)) floats += 2 * params[name].data.length + 2 * HIDDEN + 4;
           return 4 * floats;
         },
-      };
+      }, resolved, theta);
     },
   };
 }

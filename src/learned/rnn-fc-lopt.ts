@@ -28,7 +28,7 @@ import { cloneParams, type Params } from '../engine/tensor.js';
 import { varianceScalingWeight, zeroBias } from '../nn/init.js';
 import { gradientFor } from '../optimizers/grads.js';
 import type { Optimizer, OptimizerInitOptions, UpdateContext } from '../optimizers/optimizer.js';
-import { checkTheta, countShapes, type LearnedOptimizer } from './learned-optimizer.js';
+import { checkTheta, countShapes, type LearnedOptimizer, withLearnedSettings } from './learned-optimizer.js';
 import { LstmStep } from './lstm-step.js';
 import { initMlp, mlpShapes, packMlp } from './mlp-theta.js';
 import { MLP_PATH_SPEC, resolveOptions, type OptionSpec } from './options.js';
@@ -163,7 +163,7 @@ export function rnnFcLopt(options: Readonly<Record<string, unknown>> = {}, opts:
       const extraSums = new Float64Array(FROM_MLP);
       let lstm: LstmStep | undefined;
       const F = MLP_FEATURES;
-      return {
+      return withLearnedSettings({
         name: 'rnn_fc_lopt',
         init(params: Params, initOpts: OptimizerInitOptions): RnnFcLoptState {
           void initOpts;
@@ -286,7 +286,7 @@ export function rnnFcLopt(options: Readonly<Record<string, unknown>> = {}, opts:
           for (const name of Object.keys(params)) floats += 10 * params[name].data.length + 2 * LSTM_HIDDEN + FROM_MLP;
           return 4 * floats;
         },
-      };
+      }, resolved, theta);
     },
   };
 }

@@ -1,6 +1,6 @@
 // One full inner training run: batches → task.lossAndGrad → optimizer.update, with timing and evaluation.
 import { keyFromSeed, split, type Key } from '../engine/random.js';
-import type { Params } from '../engine/tensor.js';
+import { assertSameStructure, type Params } from '../engine/tensor.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { DataSplit } from '../data/image-data.js';
 import type { Task } from '../tasks/task.js';
@@ -34,6 +34,28 @@ export interface TrainOptions<B> {
   onDiverge?: 'stop' | 'continue';
   /** Called once, right after the step where the run diverged. */
   onDivergence?: (divergence: Divergence) => void;
+  /**
+   * End the run after this many steps (1 … steps; default `steps`) while schedules still span `steps`:
+   * the first part of a run to continue later with `resume` (the result's `state`).
+   */
+  stopAt?: number;
+  /**
+   * Continue a run of the same task, optimizer, seed and `steps` that stopped after `stepsDone` steps:
+   * the run is then bit for bit the uninterrupted one. The batch stream replays (skips) the consumed
+   * batches, the divergence rule re-reads `losses`, and the result covers the whole run.
+   */
+  resume?: TrainResume;
+}
+
+/** Where a stopped run stands (the optimizer state holds the parameters and the step count). */
+export interface TrainResume {
+  /** The optimizer state after `stepsDone` steps (e.g. from loadState). */
+  state: unknown;
+  stepsDone: number;
+  /** The training losses of the steps done (length stepsDone). */
+  losses: Float32Array;
+  /** The evaluations made so far. */
+  evaluations?: Evaluation[];
 }
 
 export interface Evaluation {
@@ -67,6 +89,8 @@ export interface TrainResult {
   divergedAt?: number;
   /** Where and why it diverged (undefined when it did not). */
   divergence?: Divergence;
+  /** The optimizer state at the end (to save with saveState and continue with `resume`). */
+  state: unknown;
 }
 
 /** Mean loss over every example of a split (batches weighted by their size). */
@@ -94,12 +118,33 @@ export function train<B extends BatchLike>(options: TrainOptions<B>): TrainResul
   const onDiverge = options.onDiverge ?? 'continue';
   if (onDiverge !== 'stop' && onDiverge !== 'continue') throw new Error(`onDiverge must be "stop" or "continue", got ${String(onDiverge)}`);
   const detector = new DivergenceDetector(options.divergence);
+  const stopAt = options.stopAt ?? steps;
+  if (!Number.isInteger(stopAt) || stopAt < 1 || stopAt > steps) throw new Error(`stopAt must be an integer in [1, ${steps}], got ${stopAt}`);
+  const resume = options.resume;
+  const start = resume?.stepsDone ?? 0;
+  if (resume && (!Number.isInteger(start) || start < 0 || start > steps || resume.losses.length !== start)) {
+    throw new Error(`resume: stepsDone must be an integer in [0, ${steps}] with one loss per step done, got ${start} steps and ${resume.losses.length} losses`);
+  }
   const [initKey, dataKey, optimizerKey] = split(options.key ?? keyFromSeed(options.seed ?? 0), 3);
   const batches = task.datasets.train.stream(dataKey);
-  let state = optimizer.init(task.init(initKey), { numSteps: steps, key: optimizerKey });
+  const initial = task.init(initKey);
+  let state = resume ? resume.state : optimizer.init(initial, { numSteps: steps, key: optimizerKey });
+  if (resume) assertSameStructure(optimizer.getParams(state), initial, `the resumed state's parameters and ${task.name}'s`);
   const losses = new Float32Array(steps);
   const stepMs = new Float64Array(steps);
-  const evaluations: Evaluation[] = [];
+  const evaluations: Evaluation[] = resume?.evaluations ? [...resume.evaluations] : [];
+  let done = 0;
+  let stopped = false;
+  if (resume) {
+    // The batches consumed so far, and the divergence rule over the losses so far.
+    for (let i = 0; i < start; i++) batches.next();
+    losses.set(resume.losses);
+    for (let i = 0; i < start; i++) {
+      if (detector.push(losses[i]) && onDiverge === 'stop') stopped = true;
+    }
+    done = start;
+  }
+  const end = Math.max(stopAt, start);
   const evaluate = (step: number) => {
     const params = optimizer.getParams(state);
     const evaluation = {
@@ -110,8 +155,7 @@ export function train<B extends BatchLike>(options: TrainOptions<B>): TrainResul
     evaluations.push(evaluation);
     options.onEval?.(evaluation);
   };
-  let done = 0;
-  while (done < steps) {
+  while (done < end && !stopped) {
     const step = done;
     const started = process.hrtime.bigint();
     const batch = batches.next();
@@ -129,6 +173,7 @@ export function train<B extends BatchLike>(options: TrainOptions<B>): TrainResul
     if (stop) break;
   }
   const ran = done === steps ? losses : losses.slice(0, done);
+  const timed = stepMs.subarray(start, done);
   let sum = 0;
   for (const loss of ran) sum += loss;
   const divergence = detector.divergence;
@@ -137,11 +182,12 @@ export function train<B extends BatchLike>(options: TrainOptions<B>): TrainResul
     initialLoss: ran[0],
     finalLoss: ran[done - 1],
     meanLoss: sum / done,
-    msPerStep: median(done === steps ? stepMs : stepMs.subarray(0, done)),
+    msPerStep: median(timed),
     evaluations,
     params: optimizer.getParams(state),
     stepsDone: done,
     diverged: divergence !== undefined,
     ...(divergence ? { divergedAt: divergence.step, divergence } : {}),
+    state,
   };
 }

@@ -24,8 +24,21 @@
 // "LoptOptimizer"; its config holds the optimizer name, its hyperparameters or options, numSteps and,
 // for learned optimizers, θ itself (its values in θ's name order), so a loaded model steps with the
 // same θ wherever the weights came from.
-import * as tf from '@tensorflow/tfjs-core';
+//
+// @tensorflow/tfjs-core is an optional peer dependency, loaded here with a top-level await: without it,
+// importing lopt/tfjs fails with one line (an OptionalPeerMissing) that names it and the install.
+/**
+ * Every lopt optimizer as a TensorFlow.js `tf.Optimizer`, `import { loptOptimizer } from 'lopt/tfjs'`
+ * (`@tensorflow/tfjs-core` is an optional peer dependency).
+ *
+ * @module lopt/tfjs
+ */
+import type * as tf from '@tensorflow/tfjs-core';
 import type { Backend } from '../engine/backend.js';
+import { importPeer } from '../util/optional.js';
+
+/** TensorFlow.js's core at run time (`tf` names its types). */
+const tfc = await importPeer<typeof tf>('@tensorflow/tfjs-core', 'lopt/tfjs', 'npm install @tensorflow/tfjs (or @tensorflow/tfjs-core)');
 
 /** A named tensor as tf.Optimizer's getWeights/setWeights use (tfjs-core's NamedTensor). */
 export interface NamedTensor {
@@ -39,7 +52,7 @@ import type { Optimizer as LoptCoreOptimizer } from '../optimizers/optimizer.js'
 import { optimizers, OPTIMIZER_NAMES } from '../optimizers/registry.js';
 import { encodeState, restoreState, type EncodedLeaf } from './state-codec.js';
 
-export { encodeState, restoreState, type EncodedLeaf } from './state-codec.js';
+export { encodeState, restoreState, type EncodedLeaf, type LeafDtype } from './state-codec.js';
 
 /** Learned optimizers whose update uses the training loss (UpdateContext.loss). */
 const USES_LOSS = new Set(['rnn_fc_lopt']);
@@ -92,7 +105,7 @@ function decodeSettings(value: unknown): Record<string, unknown> {
   return (value ?? {}) as Record<string, unknown>;
 }
 
-export class LoptOptimizer extends tf.Optimizer {
+export class LoptOptimizer extends tfc.Optimizer {
   /** The name this class is registered under for serialization. */
   static className = 'LoptOptimizer';
 
@@ -161,7 +174,7 @@ export class LoptOptimizer extends tf.Optimizer {
         this.applyGradients(grads);
       }
     } finally {
-      tf.dispose(grads);
+      tfc.dispose(grads);
       this.loss = undefined;
     }
     if (returnCost) return value;
@@ -181,7 +194,7 @@ export class LoptOptimizer extends tf.Optimizer {
     if (USES_LOSS.has(this.loptName) && loss === undefined) {
       throw new Error(`${this.loptName} uses the training loss: step it with minimize() or model.fit, or call setLoss(loss) before applyGradients`);
     }
-    const registered = tf.engine().registeredVariables;
+    const registered = tfc.engine().registeredVariables;
     const variableOf = (name: string): tf.Variable => {
       const v = registered[name];
       if (v === undefined) throw new Error(`LoptOptimizer: no variable named "${name}" (gradients are keyed by variable name)`);
@@ -213,10 +226,10 @@ export class LoptOptimizer extends tf.Optimizer {
       });
       group.state = this.lopt.update(group.state, gradTree, { loss: loss ?? Number.NaN });
       const updated = this.lopt.getParams(group.state);
-      tf.tidy(() => {
+      tfc.tidy(() => {
         group.variables.forEach((name, i) => {
           const v = variableOf(name);
-          v.assign(tf.tensor(updated[group.keys[i]].data.slice(), group.shapes[i], 'float32'));
+          v.assign(tfc.tensor(updated[group.keys[i]].data.slice(), group.shapes[i], 'float32'));
           group.dataIds[i] = v.dataId;
         });
       });
@@ -273,8 +286,8 @@ export class LoptOptimizer extends tf.Optimizer {
     });
     saved.push(...this.pending);
     saved.forEach((group, g) => {
-      group.keys.forEach((key, i) => out.push({ name: `lopt/${g}/var/${i}/${key}`, tensor: tf.tensor1d(group.shapes[i], 'int32') }));
-      for (const leaf of group.leaves) out.push({ name: `lopt/${g}/state/${leaf.name}`, tensor: tf.tensor1d(leaf.values.slice(), leaf.dtype) });
+      group.keys.forEach((key, i) => out.push({ name: `lopt/${g}/var/${i}/${key}`, tensor: tfc.tensor1d(group.shapes[i], 'int32') }));
+      for (const leaf of group.leaves) out.push({ name: `lopt/${g}/state/${leaf.name}`, tensor: tfc.tensor1d(leaf.values.slice(), leaf.dtype) });
     });
     return out;
   }
@@ -333,7 +346,7 @@ export class LoptOptimizer extends tf.Optimizer {
   }
 }
 
-tf.serialization.registerClass(LoptOptimizer);
+tfc.serialization.registerClass(LoptOptimizer);
 
 /**
  * Every lopt optimizer as a tf.Optimizer: hand-designed (`sgd`, `sgdm`, `adam`, `nadamw`,

@@ -65,3 +65,32 @@ export async function importOptional<T>(name: OptionalPackage, feature: string):
     throw asMissing(error, name, feature) ?? error;
   }
 }
+
+/**
+ * An optional peer dependency that the install lacks: a package that lopt does not install but a
+ * part of it builds on (`lopt/tfjs` on @tensorflow/tfjs-core, which the user's own TensorFlow.js
+ * brings). The message is one line: what needs it and the install that fixes it.
+ */
+export class OptionalPeerMissing extends Error {
+  override name = 'OptionalPeerMissing';
+  readonly code = 'LOPT_OPTIONAL_PACKAGE_MISSING';
+
+  constructor(readonly packageName: string, feature: string, fix: string) {
+    super(`${feature} needs ${packageName}, an optional peer dependency that is not installed: ${fix}`);
+  }
+}
+
+/**
+ * `import(name)` of an optional peer dependency for `feature`; when `name` itself cannot be found,
+ * an OptionalPeerMissing that says `fix` (any other error keeps its own message). It carries no
+ * `cause`: node would print node's own "not found" error under it when nothing catches it (a
+ * top-level import).
+ */
+export async function importPeer<T>(name: string, feature: string, fix: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch (error) {
+    if (missingPackageOf(error) === name) throw new OptionalPeerMissing(name, feature, fix);
+    throw error;
+  }
+}

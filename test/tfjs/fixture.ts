@@ -22,24 +22,25 @@ export function initialParams(): Params {
   return task.init(keyFromSeed(0));
 }
 
-/** The first `count` training batches in order (copies: the split reuses its batch buffer). */
-export function batches(count: number): ImageBatch[] {
+/** The first `count` training batches of `batchSize` (default 128) in order (copies: the split reuses its batch buffer). */
+export function batches(count: number, batchSize = BATCH): ImageBatch[] {
   const out: ImageBatch[] = [];
-  for (const batch of task.datasets.train.inOrder(BATCH)) {
+  for (const batch of task.datasets.train.inOrder(batchSize)) {
     out.push({ image: { shape: [...batch.image.shape], data: batch.image.data.slice() }, label: batch.label.slice() });
     if (out.length === count) break;
   }
   return out;
 }
 
-/** The batches as one x [n·128, 784] and one-hot y [n·128, 10], in order (fit with shuffle: false). */
+/** The batches (all of one size B) as one x [n·B, 784] and one-hot y [n·B, 10], in order (fit with shuffle: false). */
 export function xy(list: ImageBatch[]): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  const n = list.length * BATCH;
+  const size = list[0].label.length;
+  const n = list.length * size;
   const x = new Float32Array(n * 784);
   const labels = new Int32Array(n);
   list.forEach((b, i) => {
-    x.set(b.image.data, i * BATCH * 784);
-    labels.set(b.label, i * BATCH);
+    x.set(b.image.data, i * size * 784);
+    labels.set(b.label, i * size);
   });
   return { x: tf.tensor2d(x, [n, 784]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat() as tf.Tensor2D };
 }
@@ -65,14 +66,17 @@ export function weightsOf(model: tf.LayersModel): Float32Array[] {
   return model.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array));
 }
 
-/** Fits one epoch over `list` (batch 128, in order), returning the weights after every step and the losses. */
-export async function fitSteps(model: tf.LayersModel, list: ImageBatch[]): Promise<{ weights: Float32Array[][]; losses: number[] }> {
+/**
+ * Fits one epoch over `list` (one step per batch, in order), returning the losses and the weights
+ * after each of the first `keep` steps (default: every step; copying them costs a step's time).
+ */
+export async function fitSteps(model: tf.LayersModel, list: ImageBatch[], keep = Infinity): Promise<{ weights: Float32Array[][]; losses: number[] }> {
   const { x, y } = xy(list);
   const weights: Float32Array[][] = [];
   const losses: number[] = [];
   await model.fit(x, y, {
-    batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0,
-    callbacks: { onBatchEnd: async (_batch, logs) => { weights.push(weightsOf(model)); losses.push(logs!.loss as number); } },
+    batchSize: list[0].label.length, epochs: 1, shuffle: false, verbose: 0,
+    callbacks: { onBatchEnd: async (_batch, logs) => { if (weights.length < keep) weights.push(weightsOf(model)); losses.push(logs!.loss as number); } },
   });
   x.dispose();
   y.dispose();

@@ -18,6 +18,7 @@
 //                   outerSteps, evalLoss, date, command, lopt version, ...
 // θ names are LO's θ dict flattened with "/" with Haiku's "~" path segments dropped (e.g. LO's
 // nn/~/w0 is nn/w0). Saving writes a temporary file and renames it into place.
+import { parseSafetensorsHeader } from '../util/safetensors-header.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -131,17 +132,7 @@ export function decodeWeights(bytes: Uint8Array, source: string): LearnedWeights
   const fail = (why: string): never => {
     throw new WeightsError(`${source} ${why}`);
   };
-  if (bytes.length < 8) fail(`is not a lopt weights file (${bytes.length} bytes; too short for a header)`);
-  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
-  if (headerLength > 100_000_000) fail('is not a lopt weights file (implausible header length)');
-  if (8 + headerLength > bytes.length) fail(`is truncated: its header needs ${8 + headerLength} bytes, the file has ${bytes.length}`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLength)).toString('utf8'));
-  } catch {
-    return fail('is not a lopt weights file (its header is not JSON)');
-  }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) fail('is not a lopt weights file (its header is not a JSON object)');
+  const { header, dataOffset } = parseSafetensorsHeader(bytes, 'lopt weights', fail);
   const meta = header.__metadata__ as Record<string, string> | undefined;
   if (!meta || meta.format !== WEIGHTS_FORMAT) fail(`is not a lopt weights file (no "${WEIGHTS_FORMAT}" manifest in its header)`);
   const version = Number(meta!.format_version);
@@ -156,7 +147,7 @@ export function decodeWeights(bytes: Uint8Array, source: string): LearnedWeights
   } catch {
     return fail('is corrupt (its options or provenance are not JSON)');
   }
-  const data = bytes.subarray(8 + headerLength);
+  const data = bytes.subarray(dataOffset);
   const names = Object.keys(header).filter((k) => k !== '__metadata__').sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   let expected = 0;
   for (const name of names) {

@@ -24,6 +24,7 @@
 //   data_sha256     SHA-256 (hex) of the data bytes
 // Loading checks the name, the settings and (when parameters are given) the parameter names and
 // shapes, and says in one StateFileError which differs.
+import { parseSafetensorsHeader } from '../util/safetensors-header.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sortedNames, type Params } from '../engine/tensor.js';
@@ -199,17 +200,7 @@ export function decodeState<S>(bytes: Uint8Array, optimizer: Optimizer<S>, opts:
   const fail = (why: string): never => {
     throw new StateFileError(`${source} ${why}`);
   };
-  if (bytes.length < 8) fail(`is not a lopt optimizer state file (${bytes.length} bytes; too short for a header)`);
-  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
-  if (headerLength > 100_000_000) fail('is not a lopt optimizer state file (implausible header length)');
-  if (8 + headerLength > bytes.length) fail(`is truncated: its header needs ${8 + headerLength} bytes, the file has ${bytes.length}`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLength)).toString('utf8'));
-  } catch {
-    return fail('is not a lopt optimizer state file (its header is not JSON)');
-  }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) fail('is not a lopt optimizer state file (its header is not a JSON object)');
+  const { header, dataOffset } = parseSafetensorsHeader(bytes, 'lopt optimizer state', fail);
   const manifest = header.__metadata__ as Record<string, string> | undefined;
   if (!manifest || manifest.format !== STATE_FORMAT) {
     fail(`is not a lopt optimizer state file (no "${STATE_FORMAT}" manifest in its header${manifest?.format ? `; it is a "${manifest.format}" file` : ''})`);
@@ -246,7 +237,7 @@ export function decodeState<S>(bytes: Uint8Array, optimizer: Optimizer<S>, opts:
     if (difference) fail(`holds a ${m.optimizer} state for other parameters: ${difference}`);
   }
   // The data.
-  const data = bytes.subarray(8 + headerLength);
+  const data = bytes.subarray(dataOffset);
   const leaves: EncodedLeaf[] = [];
   let expected = 0;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);

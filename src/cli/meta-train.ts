@@ -11,6 +11,7 @@ import type { MetaLrSchedule, MetaTrainOptions } from '../meta/learner.js';
 import { DEFAULT_RETRY, formatDelay, RedisUnreachableError, retryBudgetMs } from '../distributed/retry.js';
 import type { RoleOptions } from '../distributed/settings.js';
 import type { EstimatorKind } from '../meta/unroll.js';
+import { estimatorList, isEstimatorKind } from '../meta/estimators/index.js';
 import { reportFatal, UsageError } from './errors.js';
 import { learned } from '../learned/registry.js';
 import type { Params } from '../engine/tensor.js';
@@ -128,7 +129,7 @@ function makeProgress(total: number, start: number, label: string) {
 
 async function runMetaTrain(flags: MetaTrainFlags): Promise<void> {
   if ((flags.task === undefined) === (flags.family === undefined)) throw new UsageError('give exactly one of --task NAME and --family NAME');
-  if (!['pes', 'tes', 'fes'].includes(flags.estimator)) throw new UsageError(`--estimator must be pes, tes or fes, got "${flags.estimator}"`);
+  if (!isEstimatorKind(flags.estimator)) throw new UsageError(`--estimator must be ${estimatorList()}, got "${flags.estimator}"`);
   if (!['constant', 'cosine', 'warmup-cosine'].includes(flags.metaLrSchedule)) {
     throw new UsageError(`--meta-lr-schedule must be constant, cosine or warmup-cosine, got "${flags.metaLrSchedule}"`);
   }

@@ -10,6 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { initialSlotStates } from './estimator.js';
+import { getEstimator } from './estimators/index.js';
 import type { LearnerSnapshot } from './learner.js';
 
 const FILE = 'state.v8';
@@ -66,7 +68,7 @@ export function loadCheckpointWithForm(dir: string): LoadedCheckpoint {
   const file = compactCheckpointFile(dir);
   if (!existsSync(file)) throw new Error(`no checkpoint in ${dir}: nothing to resume`);
   const snap = readSnapshot(file, 'lopt-meta-checkpoint-compact');
-  if (snap.options.estimator === 'pes') snap.accumulators = snap.slots.map(() => new Float32Array(snap.theta.length));
+  snap.accumulators = initialSlotStates(getEstimator(snap.options.estimator), snap.slots.length, snap.theta.length);
   return { snap, compact: true };
 }
 

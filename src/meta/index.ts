@@ -6,6 +6,8 @@ export { buildLopt, buildTaskSource, type MetaProblemSpec, type TaskSource } fro
 export { sampleLength, type TruncationSchedule } from './truncation.js';
 export { SlotRunner, type EstimatorKind, type SlotState, type UnrollConfig, type UnrollResult } from './unroll.js';
 export { reduceSlot, accumulateSlot, sanitize, perturbation } from './estimators.js';
+export { contribute, type Estimator, type SlotReduction, type UnrollLengthOptions } from './estimator.js';
+export { getEstimator, isEstimatorKind, estimatorList, ESTIMATOR_KINDS } from './estimators/index.js';
 export { localExecutor, type SlotExecutor, type SlotContext } from './slots.js';
 export { workerExecutor } from './workers.js';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';

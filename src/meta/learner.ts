@@ -5,13 +5,15 @@
 import { foldIn, keyFromSeed, type Key } from '../engine/random.js';
 import { flattenParams, type Params } from '../engine/tensor.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
-import { accumulateSlot, perturbation, reduceSlot, sanitize } from './estimators.js';
+import { contribute, initialSlotStates } from './estimator.js';
+import { perturbation, sanitize } from './estimators.js';
+import { estimatorList, getEstimator, isEstimatorKind, type EstimatorKind } from './estimators/index.js';
 import { buildLopt, buildTaskSource, type MetaProblemSpec } from './problem.js';
 import { localExecutor, thetaFromFlat, type SlotContext, type SlotExecutor } from './slots.js';
 import { train } from './train.js';
 import { initialThetaKey } from './init-search.js';
 import { checkSchedule, maxLength, type TruncationSchedule } from './truncation.js';
-import { newSlotState, slotKey, type EstimatorKind, type SlotState } from './unroll.js';
+import { newSlotState, slotKey, type SlotState } from './unroll.js';
 
 export type MetaLrSchedule = 'constant' | 'cosine' | 'warmup-cosine';
 
@@ -77,7 +79,10 @@ export interface LearnerSnapshot {
   estimates: number;
   theta: Float32Array;
   adam: { t: number; m: Float64Array; v: Float64Array };
-  /** PES accumulators per global slot. */
+  /**
+   * The estimator's per-slot state per global slot (PES: its accumulators); empty for an estimator
+   * that keeps none.
+   */
   accumulators: Float32Array[];
   slots: SlotState[];
   best: { theta: Float32Array; evalLoss: number; outerStep: number } | null;
@@ -101,7 +106,7 @@ function validate(o: MetaTrainOptions): void {
   posInt('innerSteps', o.innerSteps);
   posInt('outerSteps', o.outerSteps);
   posInt('metaBatch', o.metaBatch ?? 1);
-  if (!['pes', 'tes', 'fes'].includes(o.estimator)) throw new Error(`estimator must be pes, tes or fes, got ${o.estimator}`);
+  if (!isEstimatorKind(o.estimator)) throw new Error(`estimator must be ${estimatorList()}, got ${o.estimator}`);
   if (!(o.std > 0)) throw new Error(`std must be positive, got ${o.std}`);
   if (!(o.metaLr >= 0)) throw new Error(`meta learning rate must be ≥ 0, got ${o.metaLr}`);
   if (o.schedule) checkSchedule(o.schedule);
@@ -177,7 +182,7 @@ export class MetaLearner {
     const snap: LearnerSnapshot = {
       version: 1, options: o, outerStep: 0, thetaVersion: 0, estimates: 0, theta,
       adam: { t: 0, m: new Float64Array(theta.length), v: new Float64Array(theta.length) },
-      accumulators: o.estimator === 'pes' ? Array.from({ length: slotCount }, () => new Float32Array(theta.length)) : [],
+      accumulators: initialSlotStates(getEstimator(o.estimator), slotCount, theta.length),
       slots, best: null, totalInnerSteps: 0,
     };
     const learner = new MetaLearner(snap, makeExecutor);
@@ -199,9 +204,7 @@ export class MetaLearner {
   bestEvalLoss(): number | null { return this.snap.best?.evalLoss ?? null; }
 
   private unrollSteps(): number {
-    const o = this.snap.options;
-    if (o.estimator !== 'fes') return o.truncLength;
-    return o.schedule ? maxLength(o.schedule) : o.innerSteps;
+    return getEstimator(this.snap.options.estimator).unrollSteps(this.snap.options);
   }
 
   private async ensureExecutor(): Promise<SlotExecutor> {
@@ -230,6 +233,7 @@ export class MetaLearner {
     const theta = this.snap.theta;
     const started = process.hrtime.bigint();
     const draw = this.snap.estimates;
+    const estimator = getEstimator(o.estimator);
     const results = await executor.run(theta, draw, this.unrollSteps());
     this.snap.estimates += 1;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -237,9 +241,8 @@ export class MetaLearner {
     let lossSum = 0;
     let innerSteps = 0;
     for (let s = 0; s < results.length; s++) {
-      const red = reduceSlot(results[s]);
       const eps = perturbation(this.root, draw, s, theta.length, o.std);
-      accumulateSlot(o.estimator, red, eps, o.estimator === 'pes' ? this.snap.accumulators[s] : null, grad);
+      const red = contribute(estimator, results[s], eps, this.snap.accumulators[s] ?? null, grad);
       lossSum += red.loss;
       innerSteps += results[s].innerSteps;
     }

@@ -11,9 +11,11 @@ import type { LearnedOptimizer } from '../learned/learned-optimizer.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { Task } from '../tasks/task.js';
 import type { TaskSource } from './problem.js';
+import type { Estimator } from './estimator.js';
+import { getEstimator, type EstimatorKind } from './estimators/index.js';
 import { sampleLength, type TruncationSchedule } from './truncation.js';
 
-export type EstimatorKind = 'pes' | 'tes' | 'fes';
+export type { EstimatorKind } from './estimators/index.js';
 
 export interface UnrollConfig {
   estimator: EstimatorKind;
@@ -79,13 +81,16 @@ export class SlotRunner {
   private stream: BatchStream<any> | null = null;
   private metaStream: BatchStream<any> | null = null;
   private liveRun = -1;
+  private readonly estimator: Estimator;
 
   constructor(
     readonly state: SlotState,
     private readonly lopt: LearnedOptimizer,
     private readonly source: TaskSource,
     private readonly config: UnrollConfig,
-  ) {}
+  ) {
+    this.estimator = getEstimator(config.estimator);
+  }
 
   /** Rebuilds task and streams for the current run, skipping the batches already drawn. */
   private ensureLive(): void {
@@ -128,25 +133,21 @@ export class SlotRunner {
   }
 
   /**
-   * Unrolls `steps` inner steps of the positive copy with θ⁺ and the negative copy with θ⁻. PES
-   * continues both persistent copies; truncated ES forks the negative copy from the positive one
-   * first and keeps only the positive copy afterwards; full ES starts fresh runs (and `steps` should
-   * be the run length).
+   * Unrolls `steps` inner steps of the positive copy with θ⁺ and the negative copy with θ⁻. The
+   * estimator prepares the copies: PES continues both persistent copies; truncated ES forks the
+   * negative copy from the positive one first and keeps only the positive copy afterwards; full ES
+   * starts fresh runs (and `steps` should be the run length).
    */
   unroll(thetaPos: Params, thetaNeg: Params, steps: number): UnrollResult {
     const s = this.state;
     const optPos = this.lopt.optFn(thetaPos);
     const optNeg = this.lopt.optFn(thetaNeg);
-    const kind = this.config.estimator;
-    if (kind === 'fes') {
-      s.pos = null;
-      s.neg = null;
-    }
+    const est = this.estimator;
+    est.beforeUnroll(s);
     // A slot with no inner state (new, or restored from a compact checkpoint) starts as LO's workers do.
-    if (s.pos === null) this.startRun(optPos, optNeg, kind !== 'fes');
+    if (s.pos === null) this.startRun(optPos, optNeg, est.randomInitialStep);
     else if (s.step < s.length) this.ensureLive();
-    // Truncated ES: the negative copy starts from the persistent (positive) state.
-    if (kind === 'tes' && s.neg === null) s.neg = structuredClone(s.pos);
+    est.prepareCopies(s);
     const out: UnrollResult = {
       pos: new Float64Array(steps), neg: new Float64Array(steps),
       done: new Uint8Array(steps), mask: new Uint8Array(steps), innerSteps: 0,
@@ -181,11 +182,10 @@ export class SlotRunner {
       out.mask[k] = 1;
       if (s.step >= s.length) {
         out.done[k] = 1;
-        if (kind === 'fes') break; // a full-ES run is over; nothing after it belongs to the estimate
+        if (est.stopAtDone) break; // e.g. a full-ES run is over; nothing after it belongs to the estimate
       }
     }
-    if (kind === 'tes') s.neg = null;
-    if (kind === 'fes') { s.pos = null; s.neg = null; } // nothing persists between full-ES estimates
+    est.afterUnroll(s);
     return out;
   }
 }

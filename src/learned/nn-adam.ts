@@ -23,7 +23,7 @@ import { varianceScalingWeight, zeroBias } from '../nn/init.js';
 import { gradientFor } from '../optimizers/grads.js';
 import type { Optimizer, OptimizerInitOptions } from '../optimizers/optimizer.js';
 import { checkTheta, countShapes, type LearnedOptimizer, withLearnedSettings } from './learned-optimizer.js';
-import { LstmStep } from './lstm-step.js';
+import { createLstmScratch, lstmStep, type LstmScratch } from './lstm-step.js';
 import { resolveOptions, type OptionSpec } from './options.js';
 
 export const NN_ADAM_OPTIONS: readonly OptionSpec[] = [];
@@ -72,7 +72,7 @@ function clipLogAbs(x: number): number {
  * hyperparameters clip(x, −5, 5)·0.2; is_bias / is_scalar are ±1 for rank 1 / rank 0.
  */
 export function nnAdamFeatures(
-  stats: ArrayLike<number>, n: number, rank: number, hparams: readonly number[], out = new Float32Array(INPUTS),
+  stats: ArrayLike<number>, n: number, rank: number, hparams: readonly number[], out: Float32Array = new Float32Array(INPUTS),
 ): Float32Array {
   const mean = (sum: number) => (n > 0 ? sum / n : NaN);
   const variance = (sum: number, sumSq: number) => Math.max(mean(sumSq) - mean(sum) ** 2, 0);
@@ -104,6 +104,10 @@ export interface NnAdamState {
   /** LSTM state [tensors, 32]. */
   h: Float32Array;
   c: Float32Array;
+  /** The LSTM inputs [tensors, 19] of the last step (rewritten every step). */
+  lstmInputs: Float32Array;
+  /** The LSTM step's scratch (rewritten every step; held here so the closure keeps no per-run buffers). */
+  lstmScratch: LstmScratch;
 }
 
 export function nnAdam(options: Readonly<Record<string, unknown>> = {}, opts: { backend?: Backend } = {}): LearnedOptimizer {
@@ -138,9 +142,9 @@ export function nnAdam(options: Readonly<Record<string, unknown>> = {}, opts: { 
       const wc = theta['rnn_to_controls_params/rnn_to_controls/w'].data;
       const bc = theta['rnn_to_controls_params/rnn_to_controls/b'].data;
       const initial = [theta.per_layer_lr, theta.per_layer_beta1, theta.per_layer_beta2, theta.per_layer_epsilon].map((t) => t.data[0]);
+      // Per-call scratch of a fixed size, fully rewritten for each tensor before it is read: it carries
+      // nothing between updates (every per-run buffer lives in the state).
       const stats = new Float64Array(9);
-      let lstm: LstmStep | undefined;
-      let features = new Float32Array(0);
       return withLearnedSettings({
         name: 'nn_adam',
         init(params: Params, initOpts: OptimizerInitOptions): NnAdamState {
@@ -161,14 +165,13 @@ export function nnAdam(options: Readonly<Record<string, unknown>> = {}, opts: { 
             m: names.map((n) => new Float32Array(own[n].data.length)),
             v: names.map((n) => new Float32Array(own[n].data.length)),
             hparams, h, c,
+            lstmInputs: new Float32Array(tensors * INPUTS),
+            lstmScratch: createLstmScratch(tensors, INPUTS, HIDDEN),
           };
         },
         update(state: NnAdamState, grads: Params): NnAdamState {
           const tensors = state.names.length;
-          if (!lstm || lstm.rows !== tensors) {
-            lstm = new LstmStep(backend, tensors, INPUTS, HIDDEN);
-            features = new Float32Array(tensors * INPUTS);
-          }
+          const features = state.lstmInputs;
           for (let t = 0; t < tensors; t++) {
             const name = state.names[t];
             const p = state.params[name];
@@ -182,7 +185,7 @@ export function nnAdam(options: Readonly<Record<string, unknown>> = {}, opts: { 
             );
             nnAdamFeatures(stats, n, p.shape.length, [lrT, b1T, b2T, epsT], features.subarray(t * INPUTS, (t + 1) * INPUTS));
           }
-          const out = lstm.step(features, state.h, state.c, w, b);
+          const out = lstmStep(backend, tensors, INPUTS, HIDDEN, features, state.h, state.c, w, b, state.lstmScratch);
           for (let t = 0; t < tensors; t++) {
             const hp = state.hparams.subarray(4 * t, 4 * t + 4);
             const delta = (j: number) => {

@@ -29,7 +29,7 @@ import { varianceScalingWeight, zeroBias } from '../nn/init.js';
 import { gradientFor } from '../optimizers/grads.js';
 import type { Optimizer, OptimizerInitOptions, UpdateContext } from '../optimizers/optimizer.js';
 import { checkTheta, countShapes, type LearnedOptimizer, withLearnedSettings } from './learned-optimizer.js';
-import { LstmStep } from './lstm-step.js';
+import { createLstmScratch, lstmStep, type LstmScratch } from './lstm-step.js';
 import { initMlp, mlpShapes, packMlp } from './mlp-theta.js';
 import { MLP_PATH_SPEC, resolveOptions, type OptionSpec } from './options.js';
 import {
@@ -114,6 +114,8 @@ export interface RnnFcLoptState {
   clip: { iteration: number; value: number };
   /** The LSTM inputs [tensors, 52] of the last step (kept for inspection). */
   lstmInputs: Float32Array;
+  /** The LSTM step's scratch (rewritten every step; held here so the closure keeps no per-run buffers). */
+  lstmScratch: LstmScratch;
 }
 
 export function rnnFcLopt(options: Readonly<Record<string, unknown>> = {}, opts: { backend?: Backend } = {}): LearnedOptimizer {
@@ -160,8 +162,9 @@ export function rnnFcLopt(options: Readonly<Record<string, unknown>> = {}, opts:
         sizes: Int32Array.from(MLP_WIDTHS), params: packMlp(theta, MLP_WIDTHS, ffNames), scales: new Float32Array(MLP_FEATURES),
         inputs, expMult: EXP_MULT, stepMult: STEP_MULT, path,
       };
+      // Per-call scratch of a fixed size, fully rewritten within each update before it is read: it
+      // carries nothing between updates (every per-run buffer lives in the state).
       const extraSums = new Float64Array(FROM_MLP);
-      let lstm: LstmStep | undefined;
       const F = MLP_FEATURES;
       return withLearnedSettings({
         name: 'rnn_fc_lopt',
@@ -184,12 +187,12 @@ export function rnnFcLopt(options: Readonly<Record<string, unknown>> = {}, opts:
             trainLoss: { mean: 0, variance: 0, updates: 0 }, validLoss: { mean: 0, variance: 0, updates: 0 },
             clip: { iteration: 1, value: 1 - 0.99 },
             lstmInputs: new Float32Array(tensors * LSTM_INPUTS),
+            lstmScratch: createLstmScratch(tensors, LSTM_INPUTS, LSTM_HIDDEN),
           };
         },
         update(state: RnnFcLoptState, grads: Params, ctx: UpdateContext): RnnFcLoptState {
           const { slots } = state;
           const tensors = slots.length;
-          if (!lstm || lstm.rows !== tensors) lstm = new LstmStep(backend, tensors, LSTM_INPUTS, LSTM_HIDDEN);
           const lstmInputs = state.lstmInputs;
           // Loss features from the training-loss normaliser after this loss.
           const loss = ctx.loss;
@@ -248,7 +251,7 @@ export function rnnFcLopt(options: Readonly<Record<string, unknown>> = {}, opts:
             };
             RNN_TENSOR_FEATURE_NAMES.forEach((name, f) => (row[FROM_LSTM + FROM_MLP + f] = values[name]));
           });
-          const out = lstm.step(lstmInputs, state.h, state.c, lstmW, lstmB);
+          const out = lstmStep(backend, tensors, LSTM_INPUTS, LSTM_HIDDEN, lstmInputs, state.h, state.c, lstmW, lstmB, state.lstmScratch);
           // Next from_lstm: the mean over tensors of rnn_to_in.
           for (let j = 0; j < FROM_LSTM; j++) {
             let sum = 0;

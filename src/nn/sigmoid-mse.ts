@@ -1,12 +1,19 @@
 // LO's autoencoder loss: mean((target − sigmoid(logits))²) over every element, with its gradient.
 import type { Backend } from '../engine/backend.js';
 import type { Tensor } from '../engine/tensor.js';
+import type { LossActivations } from './softmax-cross-entropy.js';
 import { ensureTensor } from './workspace.js';
 
 export class SigmoidMSE {
-  private logitsGrad?: Tensor;
+  /** Used when lossAndGrad is given no activations (the loss's own, for direct use). */
+  private readonly ownActs: LossActivations = {};
 
   constructor(private readonly backend: Backend) {}
+
+  /** A fresh, empty activations object (the buffer is allocated on first use). */
+  createActivations(): LossActivations {
+    return {};
+  }
 
   /** Mean over all elements of (target − sigmoid(logits))²; target (the input image) has the logits' size. */
   loss(logits: Tensor, target: Tensor): number {
@@ -15,11 +22,12 @@ export class SigmoidMSE {
   }
 
   /** The loss and its gradient with respect to the logits (buffer reused across calls). */
-  lossAndGrad(logits: Tensor, target: Tensor): { loss: number; dlogits: Tensor } {
+  lossAndGrad(logits: Tensor, target: Tensor, acts: LossActivations = this.ownActs): { loss: number; dlogits: Tensor } {
     this.check(logits, target);
-    this.logitsGrad = ensureTensor(this.logitsGrad, [...logits.shape]);
-    const loss = this.backend.sigmoidMse(logits.data, target.data, this.logitsGrad.data);
-    return { loss, dlogits: this.logitsGrad };
+    const dlogits = ensureTensor(acts.logitsGrad, [...logits.shape]);
+    acts.logitsGrad = dlogits;
+    const loss = this.backend.sigmoidMse(logits.data, target.data, dlogits.data);
+    return { loss, dlogits };
   }
 
   private check(logits: Tensor, target: Tensor): void {

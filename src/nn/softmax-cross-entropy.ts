@@ -3,10 +3,21 @@ import type { Backend } from '../engine/backend.js';
 import type { Tensor } from '../engine/tensor.js';
 import { ensureTensor } from './workspace.js';
 
+/** The loss's caller-owned buffer: the gradient with respect to the logits (reused). */
+export interface LossActivations {
+  logitsGrad?: Tensor;
+}
+
 export class SoftmaxCrossEntropy {
-  private logitsGrad?: Tensor;
+  /** Used when lossAndGrad is given no activations (the loss's own, for direct use). */
+  private readonly ownActs: LossActivations = {};
 
   constructor(private readonly backend: Backend) {}
+
+  /** A fresh, empty activations object (the buffer is allocated on first use). */
+  createActivations(): LossActivations {
+    return {};
+  }
 
   /** Mean loss of [rows, classes] logits. */
   loss(logits: Tensor, labels: Int32Array): number {
@@ -15,11 +26,12 @@ export class SoftmaxCrossEntropy {
   }
 
   /** Mean loss and its gradient with respect to the logits (buffer reused across calls). */
-  lossAndGrad(logits: Tensor, labels: Int32Array): { loss: number; dlogits: Tensor } {
+  lossAndGrad(logits: Tensor, labels: Int32Array, acts: LossActivations = this.ownActs): { loss: number; dlogits: Tensor } {
     const [rows, classes] = this.dims(logits, labels);
-    this.logitsGrad = ensureTensor(this.logitsGrad, [rows, classes]);
-    const loss = this.backend.softmaxCrossEntropy(logits.data, labels, rows, classes, this.logitsGrad.data);
-    return { loss, dlogits: this.logitsGrad };
+    const dlogits = ensureTensor(acts.logitsGrad, [rows, classes]);
+    acts.logitsGrad = dlogits;
+    const loss = this.backend.softmaxCrossEntropy(logits.data, labels, rows, classes, dlogits.data);
+    return { loss, dlogits };
   }
 
   private dims(logits: Tensor, labels: Int32Array): [number, number] {

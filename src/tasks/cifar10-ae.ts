@@ -7,7 +7,8 @@ import { zerosLike, type Params, type Tensor } from '../engine/tensor.js';
 import type { ImageBatch } from '../data/image-data.js';
 import { loadCifar10 } from '../data/cifar10.js';
 import { getBackend } from '../engine/select.js';
-import { MLP } from '../nn/mlp.js';
+import { MLP, type MlpActivations } from '../nn/mlp.js';
+import type { LossActivations } from '../nn/softmax-cross-entropy.js';
 import { SigmoidMSE } from '../nn/sigmoid-mse.js';
 import { splitImageData } from './image-mlp.js';
 import { clippedNormalizer } from './normalizers.js';
@@ -24,12 +25,17 @@ export class ImageAutoencoderTask implements Task<ImageBatch> {
   readonly normalizer = clippedNormalizer(1);
   private readonly model: MLP;
   private readonly mse: SigmoidMSE;
+  /** The model's activations and the loss's logits gradient: owned here, reused across steps. */
+  private readonly acts: MlpActivations;
+  private readonly lossActs: LossActivations;
   private grads?: Params;
   private loaded?: TaskDatasets<ImageBatch>;
 
   constructor(readonly batchSize: number, hidden: number[], backend: Backend, private readonly load: () => TaskDatasets<ImageBatch>) {
     this.model = new MLP('mlp', [PIXELS, ...hidden, PIXELS], backend);
     this.mse = new SigmoidMSE(backend);
+    this.acts = this.model.createActivations();
+    this.lossActs = this.mse.createActivations();
     this.paramCount = this.model.paramCount;
     this.flopsPerStep = this.model.trainFlops(batchSize);
   }
@@ -45,14 +51,14 @@ export class ImageAutoencoderTask implements Task<ImageBatch> {
 
   loss(params: Params, batch: ImageBatch): number {
     const x = flatten(batch);
-    return this.mse.loss(this.model.forward(params, x), x);
+    return this.mse.loss(this.model.forward(params, x, this.acts), x);
   }
 
   lossAndGrad(params: Params, batch: ImageBatch): LossAndGrad {
     if (!this.grads) this.grads = zerosLike(params);
     const x = flatten(batch);
-    const { loss, dlogits } = this.mse.lossAndGrad(this.model.forward(params, x), x);
-    this.model.backward(params, dlogits, this.grads);
+    const { loss, dlogits } = this.mse.lossAndGrad(this.model.forward(params, x, this.acts), x, this.lossActs);
+    this.model.backward(params, dlogits, this.grads, this.acts);
     return { loss, grads: this.grads };
   }
 }

@@ -4,8 +4,8 @@ import type { Key } from '../engine/random.js';
 import { zerosLike, type Params } from '../engine/tensor.js';
 import type { ImageBatch, ImageData } from '../data/image-data.js';
 import { ImageSplit } from '../data/image-data.js';
-import { MLP } from '../nn/mlp.js';
-import { SoftmaxCrossEntropy } from '../nn/softmax-cross-entropy.js';
+import { MLP, type MlpActivations } from '../nn/mlp.js';
+import { SoftmaxCrossEntropy, type LossActivations } from '../nn/softmax-cross-entropy.js';
 import { classificationClipTop, clippedNormalizer } from './normalizers.js';
 import type { LossAndGrad, Task, TaskDatasets } from './task.js';
 
@@ -43,6 +43,9 @@ export class ImageMlpTask implements Task<ImageBatch> {
   readonly normalizer: (loss: number) => number;
   private readonly model: MLP;
   private readonly crossEntropy: SoftmaxCrossEntropy;
+  /** The model's activations and the loss's logits gradient: owned here, reused across steps. */
+  private readonly acts: MlpActivations;
+  private readonly lossActs: LossActivations;
   private grads?: Params;
   private loaded?: TaskDatasets<ImageBatch>;
 
@@ -51,6 +54,8 @@ export class ImageMlpTask implements Task<ImageBatch> {
     this.batchSize = config.batchSize;
     this.model = new MLP('mlp', [config.inputSize, ...config.hidden, config.numClasses], config.backend);
     this.crossEntropy = new SoftmaxCrossEntropy(config.backend);
+    this.acts = this.model.createActivations();
+    this.lossActs = this.crossEntropy.createActivations();
     this.paramCount = this.model.paramCount;
     this.flopsPerStep = this.model.trainFlops(config.batchSize);
     this.normalizer = clippedNormalizer(classificationClipTop(config.numClasses, config.normalizerClip));
@@ -66,15 +71,15 @@ export class ImageMlpTask implements Task<ImageBatch> {
   }
 
   loss(params: Params, batch: ImageBatch): number {
-    const logits = this.model.forward(params, this.flatten(batch));
+    const logits = this.model.forward(params, this.flatten(batch), this.acts);
     return this.crossEntropy.loss(logits, batch.label);
   }
 
   lossAndGrad(params: Params, batch: ImageBatch): LossAndGrad {
     if (!this.grads) this.grads = zerosLike(params);
-    const logits = this.model.forward(params, this.flatten(batch));
-    const { loss, dlogits } = this.crossEntropy.lossAndGrad(logits, batch.label);
-    this.model.backward(params, dlogits, this.grads);
+    const logits = this.model.forward(params, this.flatten(batch), this.acts);
+    const { loss, dlogits } = this.crossEntropy.lossAndGrad(logits, batch.label, this.lossActs);
+    this.model.backward(params, dlogits, this.grads, this.acts);
     return { loss, grads: this.grads };
   }
 

@@ -20,6 +20,9 @@
 //    asserted: an update with one NaN gradient element does not throw, and within that step the NaN
 //    stays in its own tensor: every other tensor gets bit for bit the step it gets when that element is
 //    finite (every feature is normalised per tensor, and the per-tensor LSTMs' rows are independent).
+// 4b. Interleaving: two states of one optFn(θ), on different trees (different tensor counts), stepped
+//    A, B, A, B … agree bit for bit with each stepped alone on a fresh optFn(θ): nothing a run needs
+//    lives in the optFn closure (the per-tensor LSTMs' state and scratch are in the state).
 // 5. Determinism: two fresh instances with the same key, θ and gradients agree bit for bit on one
 //    backend; native and reference agree to float rounding (rtol 1e-4) after several steps.
 import { describe, it } from 'node:test';
@@ -48,7 +51,8 @@ const LOSS = (step: number) => ({ loss: 2 / (1 + step) });
  * - `g`: the kernel's view of the current gradient (set at every update);
  * - `moments`, `scales`: per-tensor feature sums and scales, rewritten by every accumulate pass;
  * - `clipped`: rnn_fc_lopt's clipped gradients, rewritten from the gradient every step;
- * - `lstmInputs`: rnn_fc_lopt's last LSTM inputs, rewritten every step (kept for inspection).
+ * - `lstmInputs`: rnn_fc_lopt's and nn_adam's last LSTM inputs, rewritten every step (kept for inspection);
+ * - `xh`, `gates`, `tanhC`: the per-tensor LSTM step's scratch (`lstmScratch`), rewritten every step.
  * `decays` (the kernels' decay constants) are configuration, not accumulators: not counted, and checked
  * to be constant across updates (the feature-MLP optimizers re-point them at θ's decays every update;
  * rnn_fc_lopt's fixed decays live in the state, so their contents do matter).
@@ -58,7 +62,7 @@ const LOSS = (step: number) => ({ loss: 2 / (1 + step) });
  * Every other typed array is state, its element count the number of floats (Float64 hyperparameters
  * count as floats too: stateBytes is "accumulator floats × 4").
  */
-const SCRATCH_KEYS = new Set(['g', 'moments', 'scales', 'clipped', 'lstmInputs']);
+const SCRATCH_KEYS = new Set(['g', 'moments', 'scales', 'clipped', 'lstmInputs', 'xh', 'gates', 'tanhC']);
 const CONSTANT_KEYS = new Set(['decays']);
 
 type View = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -168,6 +172,11 @@ function run(opt: Optimizer<unknown>, state: unknown, from: number, steps: numbe
 }
 
 const P0 = randomParams(SHAPES, 5);
+/** A second, smaller tree (fewer tensors) for the interleaving check. */
+const SHAPES_B: Record<string, number[]> = { 'a/rank0': [], 'c/vector': [7], 'e/large': [37, 129] };
+const PB = randomParams(SHAPES_B, 17);
+const gradsBAt = (step: number): Params => randomGrads(SHAPES_B, 19, step);
+const LOSS_B = (step: number) => ({ loss: 3 / (2 + step) });
 
 describe('learned optimizer conformance', () => {
   it('covers every registered learned optimizer', () => {
@@ -260,6 +269,32 @@ describe('learned optimizer conformance', () => {
           // A restored checkpoint: a fresh optFn(θ) (θ also cloned) continuing a clone.
           const fresh = lo.optFn(structuredClone(theta)) as Optimizer<unknown>;
           assertSameState(opt, run(fresh, snapshot2, 3, 3), fromOriginal, 'fresh optFn from a clone');
+        });
+
+        it('two states of one optFn(θ) stepped interleaved agree bit for bit with each stepped alone', () => {
+          const { lo, theta, opt } = build(name, options, backend);
+          const steps = 5;
+          let a = opt.init(cloneTree(P0), { numSteps: NUM_STEPS });
+          let b = opt.init(cloneTree(PB), { numSteps: NUM_STEPS });
+          let a2 = opt.init(cloneTree(P0), { numSteps: NUM_STEPS });
+          for (let k = 0; k < steps; k++) {
+            a = opt.update(a, gradsAt(k), LOSS(k));
+            b = opt.update(b, gradsBAt(k), LOSS_B(k));
+            // Two states on the same tree too (same tensor count: shared scratch would not be resized).
+            a2 = opt.update(a2, gradsAt(k + 1), LOSS(k + 1));
+          }
+          const aloneA = lo.optFn(structuredClone(theta)) as Optimizer<unknown>;
+          const aloneB = lo.optFn(structuredClone(theta)) as Optimizer<unknown>;
+          const aloneA2 = lo.optFn(structuredClone(theta)) as Optimizer<unknown>;
+          let ra = aloneA.init(cloneTree(P0), { numSteps: NUM_STEPS });
+          let rb = aloneB.init(cloneTree(PB), { numSteps: NUM_STEPS });
+          let ra2 = aloneA2.init(cloneTree(P0), { numSteps: NUM_STEPS });
+          for (let k = 0; k < steps; k++) ra = aloneA.update(ra, gradsAt(k), LOSS(k));
+          for (let k = 0; k < steps; k++) rb = aloneB.update(rb, gradsBAt(k), LOSS_B(k));
+          for (let k = 0; k < steps; k++) ra2 = aloneA2.update(ra2, gradsAt(k + 1), LOSS(k + 1));
+          assertSameState(opt, a, ra, 'interleaved A vs alone');
+          assertSameState(opt, b, rb, 'interleaved B vs alone');
+          assertSameState(opt, a2, ra2, 'interleaved A2 vs alone');
         });
 
         it('a NaN gradient element does not throw and stays in its own tensor within the step', () => {

@@ -2,7 +2,14 @@
   "targets": [
     {
       "target_name": "lopt_native",
-      "sources": ["native/src/addon.c", "native/src/kernels.c", "native/src/nn_kernels.c", "native/src/lopt_kernels.c"],
+      "sources": [
+        "native/src/addon.c",
+        "native/src/addon_nn.c",
+        "native/src/addon_lopt.c",
+        "native/src/kernels.c",
+        "native/src/nn_kernels.c",
+        "native/src/lopt_kernels.c"
+      ],
       "defines": ["NAPI_VERSION=8"],
       "cflags": [
         "-O3",

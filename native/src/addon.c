@@ -22,32 +22,18 @@
 #include <cblas.h>
 #include <node_api.h>
 
-#include "kernels.h"
-
-#define MAX_ARGS 12
+#include "addon.h"
+#include "addon_lopt.h"
+#include "addon_nn.h"
 
 typedef struct {
   double *scratch;
   size_t scratch_len;
 } instance_data;
 
-typedef struct {
-  napi_env env;
-  const char *fn;
-  const lopt_kernels *k;
-  size_t argc;
-  napi_value argv[MAX_ARGS];
-} call_t;
-
-typedef struct {
-  const void *p;
-  size_t bytes;
-  const char *name;
-} span_t;
-
 // ---- errors ---------------------------------------------------------------------------------------
 
-static void throw_fmt(napi_env env, bool range, const char *fmt, ...) {
+void throw_fmt(napi_env env, bool range, const char *fmt, ...) {
   char message[256];
   va_list args;
   va_start(args, fmt);
@@ -62,7 +48,7 @@ static void throw_fmt(napi_env env, bool range, const char *fmt, ...) {
 
 // ---- argument access ------------------------------------------------------------------------------
 
-static bool begin(napi_env env, napi_callback_info info, call_t *c, size_t expected, const char *fn) {
+bool begin(napi_env env, napi_callback_info info, call_t *c, size_t expected, const char *fn) {
   void *data = NULL;
   c->env = env;
   c->fn = fn;
@@ -79,8 +65,8 @@ static bool begin(napi_env env, napi_callback_info info, call_t *c, size_t expec
   return true;
 }
 
-static bool typed(call_t *c, size_t i, const char *name, napi_typedarray_type want, const char *type_name,
-                  void **data, size_t *len) {
+bool typed(call_t *c, size_t i, const char *name, napi_typedarray_type want, const char *type_name, void **data,
+           size_t *len) {
   napi_typedarray_type type;
   if (napi_get_typedarray_info(c->env, c->argv[i], &type, len, data, NULL, NULL) != napi_ok || type != want) {
     throw_fmt(c->env, false, "%s: %s must be a %s", c->fn, name, type_name);
@@ -89,19 +75,19 @@ static bool typed(call_t *c, size_t i, const char *name, napi_typedarray_type wa
   return true;
 }
 
-static bool arg_f32(call_t *c, size_t i, const char *name, float **data, size_t *len) {
+bool arg_f32(call_t *c, size_t i, const char *name, float **data, size_t *len) {
   return typed(c, i, name, napi_float32_array, "Float32Array", (void **)data, len);
 }
 
-static bool arg_i32(call_t *c, size_t i, const char *name, int32_t **data, size_t *len) {
+bool arg_i32(call_t *c, size_t i, const char *name, int32_t **data, size_t *len) {
   return typed(c, i, name, napi_int32_array, "Int32Array", (void **)data, len);
 }
 
-static bool arg_u8(call_t *c, size_t i, const char *name, uint8_t **data, size_t *len) {
+bool arg_u8(call_t *c, size_t i, const char *name, uint8_t **data, size_t *len) {
   return typed(c, i, name, napi_uint8_array, "Uint8Array", (void **)data, len);
 }
 
-static bool arg_num(call_t *c, size_t i, const char *name, double *out) {
+bool arg_num(call_t *c, size_t i, const char *name, double *out) {
   if (napi_get_value_double(c->env, c->argv[i], out) != napi_ok) {
     throw_fmt(c->env, false, "%s: %s must be a number", c->fn, name);
     return false;
@@ -110,7 +96,7 @@ static bool arg_num(call_t *c, size_t i, const char *name, double *out) {
 }
 
 /* A size: an integer in [0, 2^31 − 1] (BLAS takes 32-bit ints). */
-static bool arg_size(call_t *c, size_t i, const char *name, size_t *out) {
+bool arg_size(call_t *c, size_t i, const char *name, size_t *out) {
   double v;
   if (!arg_num(c, i, name, &v)) return false;
   if (!(v >= 0.0 && v <= (double)INT_MAX && v == floor(v))) {
@@ -122,7 +108,7 @@ static bool arg_size(call_t *c, size_t i, const char *name, size_t *out) {
 }
 
 /* A boolean, or a number (non-zero is true). */
-static bool arg_bool(call_t *c, size_t i, const char *name, bool *out) {
+bool arg_bool(call_t *c, size_t i, const char *name, bool *out) {
   napi_status status = napi_get_value_bool(c->env, c->argv[i], out);
   if (status == napi_ok) return true;
   double v;
@@ -134,7 +120,7 @@ static bool arg_bool(call_t *c, size_t i, const char *name, bool *out) {
   return false;
 }
 
-static bool need(call_t *c, const char *name, size_t have, size_t want) {
+bool need(call_t *c, const char *name, size_t have, size_t want) {
   if (have < want) {
     throw_fmt(c->env, true, "%s: %s has %zu elements, needs at least %zu", c->fn, name, have, want);
     return false;
@@ -142,7 +128,7 @@ static bool need(call_t *c, const char *name, size_t have, size_t want) {
   return true;
 }
 
-static bool need_exact(call_t *c, const char *name, size_t have, size_t want) {
+bool need_exact(call_t *c, const char *name, size_t have, size_t want) {
   if (have != want) {
     throw_fmt(c->env, true, "%s: %s has %zu elements, expected %zu", c->fn, name, have, want);
     return false;
@@ -150,13 +136,8 @@ static bool need_exact(call_t *c, const char *name, size_t have, size_t want) {
   return true;
 }
 
-static span_t span(const void *p, size_t elements, size_t element_size, const char *name) {
-  span_t s = {p, elements * element_size, name};
-  return s;
-}
-
 /* Outputs must not overlap other arguments; allow_same accepts the exact same start (an in-place call). */
-static bool disjoint(call_t *c, span_t a, span_t b, bool allow_same) {
+bool disjoint(call_t *c, span_t a, span_t b, bool allow_same) {
   if (a.bytes == 0 || b.bytes == 0) return true;
   const char *pa = (const char *)a.p, *pb = (const char *)b.p;
   if (pa >= pb + b.bytes || pb >= pa + a.bytes) return true;
@@ -167,7 +148,7 @@ static bool disjoint(call_t *c, span_t a, span_t b, bool allow_same) {
   return false;
 }
 
-static bool mul_size(call_t *c, size_t a, size_t b, size_t *out) {
+bool mul_size(call_t *c, size_t a, size_t b, size_t *out) {
   if (__builtin_mul_overflow(a, b, out)) {
     throw_fmt(c->env, true, "%s: sizes overflow", c->fn);
     return false;
@@ -175,17 +156,7 @@ static bool mul_size(call_t *c, size_t a, size_t b, size_t *out) {
   return true;
 }
 
-static napi_value undefined(napi_env env) {
-  napi_value v;
-  napi_get_undefined(env, &v);
-  return v;
-}
-
-static napi_value number(napi_env env, double x) {
-  napi_value v;
-  napi_create_double(env, x, &v);
-  return v;
-}
+LOPT_CORE_KERNELS(LOPT_GLUE_DECL)
 
 // ---- matrix products ------------------------------------------------------------------------------
 
@@ -218,7 +189,7 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
 
 // ---- elementwise and reductions -------------------------------------------------------------------
 
-static napi_value js_fill(napi_env env, napi_callback_info info) {
+napi_value js_fill(napi_env env, napi_callback_info info) {
   call_t c;
   float *x;
   size_t n;
@@ -229,7 +200,7 @@ static napi_value js_fill(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_axpy(napi_env env, napi_callback_info info) {
+napi_value js_axpy(napi_env env, napi_callback_info info) {
   call_t c;
   double alpha;
   float *x, *y;
@@ -242,7 +213,7 @@ static napi_value js_axpy(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_scale(napi_env env, napi_callback_info info) {
+napi_value js_scale(napi_env env, napi_callback_info info) {
   call_t c;
   double alpha;
   float *x;
@@ -253,7 +224,7 @@ static napi_value js_scale(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
+napi_value js_sum_squares(napi_env env, napi_callback_info info) {
   call_t c;
   float *x;
   size_t n;
@@ -261,7 +232,7 @@ static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
   return number(env, c.k->sum_squares(n, x));
 }
 
-static napi_value js_clip(napi_env env, napi_callback_info info) {
+napi_value js_clip(napi_env env, napi_callback_info info) {
   call_t c;
   float *x, *out;
   size_t n, nout;
@@ -274,7 +245,7 @@ static napi_value js_clip(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_add_row_vector(napi_env env, napi_callback_info info) {
+napi_value js_add_row_vector(napi_env env, napi_callback_info info) {
   call_t c;
   float *y, *bias;
   size_t ny, nbias, rows, cols;
@@ -288,7 +259,7 @@ static napi_value js_add_row_vector(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
+napi_value js_sum_rows(napi_env env, napi_callback_info info) {
   call_t c;
   float *x, *out;
   size_t nx, nout, rows, cols;
@@ -304,7 +275,7 @@ static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_relu_forward(napi_env env, napi_callback_info info) {
+napi_value js_relu_forward(napi_env env, napi_callback_info info) {
   call_t c;
   float *x, *y;
   size_t n, ny;
@@ -315,7 +286,7 @@ static napi_value js_relu_forward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_relu_backward(napi_env env, napi_callback_info info) {
+napi_value js_relu_backward(napi_env env, napi_callback_info info) {
   call_t c;
   float *y, *dy, *dx;
   size_t n, ndy, ndx;
@@ -330,7 +301,7 @@ static napi_value js_relu_backward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_softmax_cross_entropy(napi_env env, napi_callback_info info) {
+napi_value js_softmax_cross_entropy(napi_env env, napi_callback_info info) {
   call_t c;
   float *logits, *dlogits = NULL;
   int32_t *labels;
@@ -361,7 +332,7 @@ static napi_value js_softmax_cross_entropy(napi_env env, napi_callback_info info
   return number(env, c.k->softmax_cross_entropy(logits, labels, rows, cols, dlogits));
 }
 
-static napi_value js_gather_rows_u8(napi_env env, napi_callback_info info) {
+napi_value js_gather_rows_u8(napi_env env, napi_callback_info info) {
   call_t c;
   uint8_t *src;
   int32_t *indices;
@@ -393,7 +364,7 @@ static napi_value js_gather_rows_u8(napi_env env, napi_callback_info info) {
 
 // ---- fused optimizer kernels ----------------------------------------------------------------------
 
-static napi_value js_sgd_step(napi_env env, napi_callback_info info) {
+napi_value js_sgd_step(napi_env env, napi_callback_info info) {
   call_t c;
   float *p, *g;
   size_t n, ng;
@@ -406,7 +377,7 @@ static napi_value js_sgd_step(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_sgdm_step(napi_env env, napi_callback_info info) {
+napi_value js_sgdm_step(napi_env env, napi_callback_info info) {
   call_t c;
   float *p, *m, *g;
   size_t n, nm, ng;
@@ -430,7 +401,7 @@ static bool four_disjoint(call_t *c, float *p, float *m, float *v, float *g, siz
          disjoint(c, sm, sv, false) && disjoint(c, sm, sg, false) && disjoint(c, sv, sg, false);
 }
 
-static napi_value js_adam_step(napi_env env, napi_callback_info info) {
+napi_value js_adam_step(napi_env env, napi_callback_info info) {
   call_t c;
   float *p, *m, *v, *g;
   size_t n, nm, nv, ng;
@@ -446,7 +417,7 @@ static napi_value js_adam_step(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_nadamw_step(napi_env env, napi_callback_info info) {
+napi_value js_nadamw_step(napi_env env, napi_callback_info info) {
   call_t c;
   float *p, *m, *v, *g;
   size_t n, nm, nv, ng;
@@ -464,7 +435,7 @@ static napi_value js_nadamw_step(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_rms_scale(napi_env env, napi_callback_info info) {
+napi_value js_rms_scale(napi_env env, napi_callback_info info) {
   call_t c;
   float *v, *g, *u;
   size_t nv, n, nu;
@@ -492,7 +463,7 @@ static bool arg_dims(call_t *c, size_t first, size_t dims[5], size_t *total, siz
          mul_size(c, *without_a, dims[1], total);
 }
 
-static napi_value js_factored_moments(napi_env env, napi_callback_info info) {
+napi_value js_factored_moments(napi_env env, napi_callback_info info) {
   call_t c;
   float *g, *va, *vb;
   size_t ng, nva, nvb, dims[5], total, without_a, without_b;
@@ -528,7 +499,7 @@ static napi_value js_factored_moments(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_scale_by_factors(napi_env env, napi_callback_info info) {
+napi_value js_scale_by_factors(napi_env env, napi_callback_info info) {
   call_t c;
   float *g, *fa, *fb, *u;
   size_t ng, nfa, nfb, nu, dims[5], total, without_a, without_b;
@@ -545,14 +516,6 @@ static napi_value js_scale_by_factors(napi_env env, napi_callback_info info) {
     return NULL;
   return number(env, c.k->scale_by_factors(g, dims, fa, fb, u));
 }
-
-// ---- layer kernels (convolution, pooling, embedding, LSTM cells) ---------------------------------
-
-#include "addon_nn.h"
-
-// ---- learned-optimizer kernels (fused per-parameter MLP passes, nn_adam) ---------------------------
-
-#include "addon_lopt.h"
 
 // ---- BLAS, info and module setup ------------------------------------------------------------------
 
@@ -637,28 +600,16 @@ typedef struct {
   napi_callback cb;
 } kernel_fn;
 
+/* The exports: every kernel of the lists in kernels.h, nn_kernels.h and lopt_kernels.h under its jsName,
+   and the two that only the glue implements. */
+#define LOPT_EXPORT(field, js, ret, params) {js, js_##field},
+
 static const kernel_fn kernel_fns[] = {
     {"gemm", js_gemm},
-    {"fill", js_fill},
-    {"axpy", js_axpy},
-    {"scale", js_scale},
-    {"sumSquares", js_sum_squares},
-    {"clip", js_clip},
-    {"addRowVector", js_add_row_vector},
-    {"sumRows", js_sum_rows},
-    {"reluForward", js_relu_forward},
-    {"reluBackward", js_relu_backward},
-    {"softmaxCrossEntropy", js_softmax_cross_entropy},
-    {"gatherRowsU8", js_gather_rows_u8},
-    {"sgdStep", js_sgd_step},
-    {"sgdmStep", js_sgdm_step},
-    {"adamStep", js_adam_step},
-    {"nadamwStep", js_nadamw_step},
-    {"rmsScale", js_rms_scale},
-    {"factoredMoments", js_factored_moments},
-    {"scaleByFactors", js_scale_by_factors},
-    LOPT_NN_KERNEL_FNS
-    LOPT_LEARNED_KERNEL_FNS
+    LOPT_CORE_KERNELS(LOPT_EXPORT)
+    {"conv2dWorkspaceSize", js_conv2d_workspace_size},
+    LOPT_NN_KERNELS(LOPT_EXPORT)
+    LOPT_LEARNED_KERNELS(LOPT_EXPORT)
 };
 
 #define N_KERNEL_FNS (sizeof kernel_fns / sizeof kernel_fns[0])

@@ -18,11 +18,7 @@
 #error "kernels_impl.h is included by kernels.c only"
 #endif
 
-static inline double K(combine)(double *acc) {
-  for (size_t w = NACC / 2; w >= 1; w /= 2)
-    for (size_t j = 0; j < w; j++) acc[j] = acc[j] + acc[j + w];
-  return acc[0];
-}
+#include "lopt_math.h"
 
 static void K(fill)(size_t n, float *x, float value) {
   LOOP for (size_t i = 0; i < n; i++) x[i] = value;
@@ -310,23 +306,6 @@ static double K(scale_by_factors)(const float *g, const size_t dims[5], const fl
 }
 
 const lopt_kernels K(lopt_kernels) = {
-  .name = SIMD_NAME,
-  .fill = K(fill),
-  .axpy = K(axpy),
-  .scale = K(scale),
-  .sum_squares = K(sum_squares),
-  .clip = K(clip),
-  .add_row_vector = K(add_row_vector),
-  .sum_rows = K(sum_rows),
-  .relu_forward = K(relu_forward),
-  .relu_backward = K(relu_backward),
-  .softmax_cross_entropy = K(softmax_cross_entropy),
-  .gather_rows_u8 = K(gather_rows_u8),
-  .sgd_step = K(sgd_step),
-  .sgdm_step = K(sgdm_step),
-  .adam_step = K(adam_step),
-  .nadamw_step = K(nadamw_step),
-  .rms_scale = K(rms_scale),
-  .factored_moments = K(factored_moments),
-  .scale_by_factors = K(scale_by_factors),
+    .name = SIMD_NAME,
+    LOPT_CORE_KERNELS(LOPT_KERNEL_ENTRY)
 };

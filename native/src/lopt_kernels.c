@@ -1,5 +1,5 @@
 // Compiles lopt_kernels_impl.h three times: AVX-512 (Skylake-X level), AVX2+FMA (Haswell level) and
-// baseline x86-64 (SSE2), exactly like kernels.c; addon_lopt.h pairs each table with kernels.c's.
+// baseline x86-64 (SSE2), exactly like kernels.c; addon_lopt.c pairs each table with kernels.c's.
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 // Kernel table of the learned-optimizer kernels (src/learned): the fused two-pass per-parameter MLP
 // optimizer (small_fc_lopt, feature_mlp_lopt, fc_lopt, rnn_fc_lopt) and the nn_adam step.
 // lopt_kernels.c compiles every kernel once per instruction set (AVX-512, AVX2+FMA, baseline x86-64)
-// from lopt_kernels_impl.h; addon_lopt.h validates the arguments and picks the table matching
+// from lopt_kernels_impl.h; addon_lopt.c validates the arguments and picks the table matching
 // addon.c's choice. Semantics: Backend.mlpLoptAccumulate / mlpLoptApply / nnAdamStep in
 // src/engine/backend.ts, argument types in src/engine/mlp-lopt.ts.
 #ifndef LOPT_LEARNED_KERNELS_H
@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kernels.h"
 
 /* Flag bits of the packed layout (src/engine/mlp-lopt.ts MLP_LOPT_FLAGS). */
 #define LOPT_F_LOG_ABS_P 1
@@ -46,15 +48,22 @@ typedef struct lopt_mlp_net {
   float exp_mult, step_mult;
 } lopt_mlp_net;
 
+/* The one list of the learned-optimizer kernels: X(field, jsName, return type, (parameters)), as in
+   kernels.h. mlp_accumulate and mlp_apply return 0, or −1 when the scratch memory cannot be allocated
+   (nothing is written then); moments: F sums of squares, then (want_sums) F plain sums. */
+#define LOPT_LEARNED_KERNELS(X)                                                                                \
+  X(mlp_accumulate, "mlpLoptAccumulate", int,                                                                 \
+    (const lopt_mlp_tensor *t, const lopt_mlp_features *f, double *moments, int want_sums))                   \
+  X(mlp_apply, "mlpLoptApply", int,                                                                           \
+    (const lopt_mlp_tensor *t, const lopt_mlp_features *f, const lopt_mlp_net *net, int gemm,                 \
+     double *extra_sums))                                                                                     \
+  X(nn_adam_step, "nnAdamStep", void,                                                                         \
+    (size_t n, float *p, float *m, float *v, const float *g, double lr, double beta1, double beta2,           \
+     double eps, double *stats))
+
 typedef struct lopt_learned_kernels {
   const char *name; /* "avx512", "avx2" or "scalar" */
-  /* Both return 0, or −1 when the scratch memory cannot be allocated (nothing is written then). */
-  /* moments: F sums of squares, then (want_sums) F plain sums. */
-  int (*mlp_accumulate)(const lopt_mlp_tensor *t, const lopt_mlp_features *f, double *moments, int want_sums);
-  int (*mlp_apply)(const lopt_mlp_tensor *t, const lopt_mlp_features *f, const lopt_mlp_net *net, int gemm,
-                   double *extra_sums);
-  void (*nn_adam_step)(size_t n, float *p, float *m, float *v, const float *g, double lr, double beta1, double beta2,
-                       double eps, double *stats);
+  LOPT_LEARNED_KERNELS(LOPT_KERNEL_FIELD)
 } lopt_learned_kernels;
 
 /* Fills f from the layout; returns 0, or −1 when a pairing is invalid (counts differ and neither is 1). */

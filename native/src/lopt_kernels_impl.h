@@ -17,8 +17,8 @@
 // - apply, gemm: the straightforward form: blocks of GB elements × (all features, normalised, and the
 //   per-tensor inputs) times W0 with cblas_sgemm, then the next layers likewise.
 // Blocks that straddle runs (short rows, e.g. a [128, 10] matrix) read the row and column statistics
-// through per-element index lists. exp and log are polynomial (a few ulp; they vectorize, libm does
-// not without -ffast-math). Everything is float32 except the sums. With -ffp-contract=off and fixed
+// through per-element index lists. exp and log are polynomial (lopt_math.h: a few ulp; they vectorize,
+// libm does not without -ffast-math). Everything is float32 except the sums. With -ffp-contract=off and fixed
 // summation orders every instruction set gives the same bits, except that the register loops fuse
 // multiply-adds explicitly where the instruction set has FMA (AVX2 and AVX-512 give the same bits,
 // the baseline path rounds the products); the gemm path's OpenBLAS kernel depends on the CPU only.
@@ -29,61 +29,7 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-INLINE float K(bits_to_float)(int32_t i) {
-  float f;
-  memcpy(&f, &i, sizeof f);
-  return f;
-}
-
-INLINE int32_t K(float_to_bits)(float f) {
-  int32_t i;
-  memcpy(&i, &f, sizeof i);
-  return i;
-}
-
-/* exp(x) within ~2 ulp: x = n·ln2 + r (Cody–Waite), degree-7 Taylor polynomial of e^r, times 2^(n−1)·2
-   (so n = 128 does not overflow the exponent). Overflow gives +inf, x < log(FLT_MIN) gives 0, and
-   x in [log(FLT_MIN), −87) gives e^−87 (no subnormals); NaN stays NaN. */
-INLINE float K(exp_f)(float x) {
-  const float xc = x > 88.72283935546875f ? 88.72283935546875f : (x < -87.0f ? -87.0f : x);
-  const float nf = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
-  const float r = (xc - nf * 0.693145751953125f) - nf * 1.428606820309417232e-6f;
-  /* e^r ≈ 1 + r + r²/2 + … + r⁷/5040 by Estrin's scheme (short dependency chains). */
-  const float r2 = r * r, r4 = r2 * r2;
-  const float q01 = 1.0f + r, q23 = 0.5f + r * (1.0f / 6.0f), q45 = 1.0f / 24.0f + r * (1.0f / 120.0f);
-  const float q67 = 1.0f / 720.0f + r * (1.0f / 5040.0f);
-  const float q = (q01 + r2 * q23) + r4 * (q45 + r2 * q67);
-  float result = (q * K(bits_to_float)(((int32_t)nf + 126) << 23)) * 2.0f;
-  result = x > 88.72283935546875f ? INFINITY : result;
-  result = x < -87.33654022216797f ? 0.0f : result;
-  return x != x ? x : result;
-}
-
-/* log(x) for x ≥ FLT_MIN (here |p| + 1e-8) within ~2 ulp: x = 2^e·m, m in [√½, √2),
-   log m = 2·atanh((m − 1)/(m + 1)) by its odd series. +inf stays +inf, NaN stays NaN. */
-INLINE float K(log_f)(float x) {
-  const int32_t bits = K(float_to_bits)(x);
-  int32_t e = ((bits >> 23) & 0xff) - 127;
-  float m = K(bits_to_float)((bits & 0x007fffff) | 0x3f800000);
-  const int big = m > 1.41421356237f;
-  m = big ? m * 0.5f : m;
-  e = big ? e + 1 : e;
-  const float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
-  float q = 1.0f / 11.0f;
-  q = q * s2 + 1.0f / 9.0f;
-  q = q * s2 + 1.0f / 7.0f;
-  q = q * s2 + 1.0f / 5.0f;
-  q = q * s2 + 1.0f / 3.0f;
-  q = q * s2 + 1.0f;
-  const float result = (float)e * 0.693147180559945309f + 2.0f * s * q;
-  return (x != x || x == INFINITY) ? x : result;
-}
-
-static inline double K(combine)(double *acc) {
-  for (size_t w = NACC / 2; w >= 1; w /= 2)
-    for (size_t j = 0; j < w; j++) acc[j] = acc[j] + acc[j + w];
-  return acc[0];
-}
+#include "lopt_math.h"
 
 INLINE vf K(relu)(vf a) {
 #ifdef __AVX512F__
@@ -1058,9 +1004,7 @@ static void K(nn_adam_step)(size_t n, float *p, float *m, float *v, const float 
 
 const lopt_learned_kernels K(lopt_learned_kernels) = {
     .name = SIMD_NAME,
-    .mlp_accumulate = K(mlp_accumulate),
-    .mlp_apply = K(mlp_apply),
-    .nn_adam_step = K(nn_adam_step),
+    LOPT_LEARNED_KERNELS(LOPT_KERNEL_ENTRY)
 };
 
 #undef INLINE

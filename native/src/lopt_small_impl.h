@@ -87,8 +87,8 @@ INLINE vf K(vexp)(vf x) {
   const vf q45 = K(fmadd)(r, K(splat)(1.0f / 120.0f), K(splat)(1.0f / 24.0f));
   const vf q67 = K(fmadd)(r, K(splat)(1.0f / 5040.0f), K(splat)(1.0f / 720.0f));
   const vf q = K(fmadd)(r4, K(fmadd)(r2, q67, q45), K(fmadd)(r2, q23, q01));
-  const vi n = __builtin_convertvector(nf, vi);
-  vf result = (q * (vf)((n + 126) << 23)) * 2.0f;
+  const vi n = __builtin_convertvector(nf, vi), up = n > 0; /* up: −1 or 0 */
+  vf result = (q * (vf)((n + up + 127) << 23)) * (vf)((127 - up) << 23); /* times 2 or 1 */
   result = K(select)(K(less)(hi, x), K(splat)(INFINITY), result);
   result = K(select)(K(less)(x, K(splat)(-87.33654022216797f)), K(splat)(0.0f), result);
   return K(select)(K(is_nan)(x), x, result);

@@ -1,5 +1,5 @@
 // Compiles nn_kernels_impl.h three times: AVX-512 (Skylake-X level), AVX2+FMA (Haswell level) and
-// baseline x86-64 (SSE2), exactly like kernels.c; addon_nn.h pairs each table with kernels.c's.
+// baseline x86-64 (SSE2), exactly like kernels.c; addon_nn.c pairs each table with kernels.c's.
 // Floating-point operations may be executed speculatively (no FP exception is ever observed here):
 // without this GCC sinks arithmetic into both arms of a select and then refuses to if-convert it on
 // the AVX2 and SSE2 paths (AVX-512 masks instead). It changes no computed value.

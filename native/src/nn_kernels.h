@@ -1,8 +1,8 @@
 // Kernel table of the layer kernels (convolution, pooling, embedding, LSTM cells, sigmoid/tanh and the
 // sigmoid-MSE loss). nn_kernels.c compiles every kernel once per instruction set (AVX-512, AVX2+FMA,
-// baseline x86-64) from nn_kernels_impl.h; addon_nn.h picks the table matching addon.c's choice.
+// baseline x86-64) from nn_kernels_impl.h; addon_nn.c picks the table matching addon.c's choice.
 //
-// Arguments are validated by addon_nn.h before a kernel runs (lengths, index ranges, overlaps), as for
+// Arguments are validated by addon_nn.c before a kernel runs (lengths, index ranges, overlaps), as for
 // kernels.h: no kernel uses `restrict`, and only the exact aliases the interface allows reach them.
 #ifndef LOPT_NN_KERNELS_H
 #define LOPT_NN_KERNELS_H
@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kernels.h"
 
 /* A 2-D convolution over NHWC images with a square kernel; see im2col in src/engine/backend.ts. */
 typedef struct lopt_conv_geometry {
@@ -24,32 +26,40 @@ bool lopt_conv_winograd(const lopt_conv_geometry *g);
 /* Floats of scratch the conv2d kernels need for this geometry and output channel count. */
 size_t lopt_conv_workspace(const lopt_conv_geometry *g, size_t out_channels);
 
+/* The one list of the layer kernels: X(field, jsName, return type, (parameters)), as in kernels.h. */
+#define LOPT_NN_KERNELS(X)                                                                                     \
+  X(im2col, "im2col", void, (const float *x, const lopt_conv_geometry *g, float *cols))                       \
+  X(col2im, "col2im", void, (const float *cols, const lopt_conv_geometry *g, float *dx))                      \
+  /* See conv2dForward, conv2dBackwardInput, conv2dBackwardFilter in src/engine/backend.ts; ws holds         \
+     lopt_conv_workspace(g, co) floats. */                                                                   \
+  X(conv2d_forward, "conv2dForward", void,                                                                    \
+    (const float *x, const lopt_conv_geometry *g, const float *w, const float *bias, size_t co, float *y,     \
+     float *ws))                                                                                              \
+  X(conv2d_backward_input, "conv2dBackwardInput", void,                                                       \
+    (const float *dy, const lopt_conv_geometry *g, const float *w, size_t co, float *dx, float *ws))          \
+  X(conv2d_backward_filter, "conv2dBackwardFilter", void,                                                     \
+    (const float *x, const float *dy, const lopt_conv_geometry *g, size_t co, float *dw, float *ws))          \
+  X(spatial_mean, "spatialMean", void,                                                                        \
+    (const float *x, size_t batch, size_t positions, size_t channels, float *out))                            \
+  X(spatial_mean_backward, "spatialMeanBackward", void,                                                       \
+    (const float *dy, size_t batch, size_t positions, size_t channels, float *dx))                            \
+  X(sigmoid, "sigmoid", void, (size_t n, const float *x, float *y))                                           \
+  X(tanh, "tanh", void, (size_t n, const float *x, float *y))                                                 \
+  X(sigmoid_mse, "sigmoidMse", double, (size_t n, const float *logits, const float *target, float *dlogits))  \
+  X(gather_rows, "gatherRows", void,                                                                          \
+    (const float *table, size_t row_length, const int32_t *indices, size_t count, float *out))                \
+  X(scatter_add_rows, "scatterAddRows", void,                                                                 \
+    (const float *src, size_t row_length, const int32_t *indices, size_t count, float *table))                \
+  X(swap_leading_axes, "swapLeadingAxes", void, (const float *x, size_t d0, size_t d1, size_t inner, float *out)) \
+  X(lstm_cell_forward, "lstmCellForward", void,                                                               \
+    (float *gates, const float *c_prev, size_t rows, size_t hidden, float *c, float *h, float *tanh_c))       \
+  X(lstm_cell_backward, "lstmCellBackward", void,                                                             \
+    (const float *act, const float *c_prev, const float *tanh_c, const float *dh, float *dc, size_t rows,     \
+     size_t hidden, float *dgates))
+
 typedef struct lopt_nn_kernels {
   const char *name; /* "avx512", "avx2" or "scalar" */
-
-  void (*im2col)(const float *x, const lopt_conv_geometry *g, float *cols);
-  void (*col2im)(const float *cols, const lopt_conv_geometry *g, float *dx);
-  /* See conv2dForward, conv2dBackwardInput, conv2dBackwardFilter in src/engine/backend.ts; ws holds
-     lopt_conv_workspace(g, co) floats. */
-  void (*conv2d_forward)(const float *x, const lopt_conv_geometry *g, const float *w, const float *bias, size_t co,
-                         float *y, float *ws);
-  void (*conv2d_backward_input)(const float *dy, const lopt_conv_geometry *g, const float *w, size_t co, float *dx,
-                                float *ws);
-  void (*conv2d_backward_filter)(const float *x, const float *dy, const lopt_conv_geometry *g, size_t co, float *dw,
-                                 float *ws);
-  void (*spatial_mean)(const float *x, size_t batch, size_t positions, size_t channels, float *out);
-  void (*spatial_mean_backward)(const float *dy, size_t batch, size_t positions, size_t channels, float *dx);
-  void (*sigmoid)(size_t n, const float *x, float *y);
-  void (*tanh)(size_t n, const float *x, float *y);
-  double (*sigmoid_mse)(size_t n, const float *logits, const float *target, float *dlogits);
-  void (*gather_rows)(const float *table, size_t row_length, const int32_t *indices, size_t count, float *out);
-  void (*scatter_add_rows)(const float *src, size_t row_length, const int32_t *indices, size_t count,
-                           float *table);
-  void (*swap_leading_axes)(const float *x, size_t d0, size_t d1, size_t inner, float *out);
-  void (*lstm_cell_forward)(float *gates, const float *c_prev, size_t rows, size_t hidden, float *c, float *h,
-                            float *tanh_c);
-  void (*lstm_cell_backward)(const float *act, const float *c_prev, const float *tanh_c, const float *dh,
-                             float *dc, size_t rows, size_t hidden, float *dgates);
+  LOPT_NN_KERNELS(LOPT_KERNEL_FIELD)
 } lopt_nn_kernels;
 
 extern const lopt_nn_kernels lopt_nn_kernels_avx512;

@@ -2,9 +2,9 @@
 // set's suffix; the surrounding `#pragma GCC target` picks the instructions.
 //
 // Numerics (no -ffast-math; -ffp-contract=off, so every instruction set gives the same bits):
-// - sigmoid and tanh use the branch-free float approximations below (exp: Cody–Waite reduction and a
-//   degree-6 polynomial, within ~2 ulp; tanh: an odd polynomial below 0.625, 1 − 2/(e^{2|x|} + 1)
-//   above), so GCC vectorizes them on every path while libm's scalar expf would not; the reference
+// - sigmoid and tanh use the branch-free float approximations below (exp: exp_f of lopt_math.h,
+//   Cody–Waite reduction and a degree-7 polynomial, within ~2 ulp; tanh: an odd polynomial below
+//   0.625, 1 − 2/(e^{2|x|} + 1) above), so GCC vectorizes them on every path while libm's scalar expf would not; the reference
 //   computes in double and rounds on store, and the two agree to a few ulp;
 // - sigmoid is evaluated from e = exp(−|x|) (never overflows), with 1 − sigmoid taken from the same
 //   e, so σ(x)(1 − σ(x)) keeps its relative accuracy in both tails;
@@ -18,42 +18,17 @@
 
 #define NN_INLINE static inline __attribute__((always_inline))
 
-/* exp(x) for float x: 0 below −87 (where the result would be subnormal), +inf above 88, NaN stays NaN. */
-NN_INLINE float K(nn_exp)(float x) {
-  const float lo = -87.0f, hi = 88.0f;
-  const float xc = x < lo ? lo : (x > hi ? hi : x);
-  // n = round(x / ln 2) by the 1.5·2^23 trick (round to nearest even); r = x − n·ln 2 in two parts.
-  const float shifter = 12582912.0f;
-  const float n = (xc * 1.44269504088896341f + shifter) - shifter;
-  float r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  union {
-    int32_t i;
-    float f;
-  } two_n;
-  two_n.i = ((int32_t)n + 127) << 23; /* n in [−126, 127]: a normal power of two */
-  float y = p * two_n.f;
-  y = x < lo ? 0.0f : y;
-  y = x > hi ? INFINITY : y;
-  return y;
-}
+#include "lopt_math.h"
 
 NN_INLINE float K(nn_sigmoid)(float x) {
-  const float e = K(nn_exp)(-fabsf(x));
+  const float e = K(exp_f)(-fabsf(x));
   const float d = 1.0f + e;
   return x >= 0.0f ? 1.0f / d : e / d; /* NaN: e is NaN, so is e / d */
 }
 
 NN_INLINE float K(nn_tanh)(float x) {
   const float ax = fabsf(x);
-  const float e = K(nn_exp)(ax + ax);
+  const float e = K(exp_f)(ax + ax);
   const float big = 1.0f - 2.0f / (e + 1.0f); /* |x| > 0.625: no cancellation (result > 0.55) */
   const float z = x * x;
   float p = -5.70498872745e-3f;
@@ -63,12 +38,6 @@ NN_INLINE float K(nn_tanh)(float x) {
   p = p * z - 3.33332819422e-1f;
   const float small = p * z * x + x;
   return ax > 0.625f ? (x < 0.0f ? -big : big) : small;
-}
-
-static inline double K(nn_combine)(double *acc) {
-  for (size_t w = NACC / 2; w >= 1; w /= 2)
-    for (size_t j = 0; j < w; j++) acc[j] = acc[j] + acc[j + w];
-  return acc[0];
 }
 
 // ---- convolution ----------------------------------------------------------------------------------
@@ -195,7 +164,7 @@ static double K(sigmoid_mse)(size_t n, const float *logits, const float *target,
   if (dlogits) {
     BLOCKED(n, {
       const float x = logits[k];
-      const float e = K(nn_exp)(-fabsf(x));
+      const float e = K(exp_f)(-fabsf(x));
       const float d = 1.0f + e;
       const float a = 1.0f / d;
       const float b = e / d;
@@ -211,7 +180,7 @@ static double K(sigmoid_mse)(size_t n, const float *logits, const float *target,
       acc[j] += (double)diff * (double)diff;
     });
   }
-  return K(nn_combine)(acc) / (double)n;
+  return K(combine)(acc) / (double)n;
 }
 
 // ---- embedding and layout -------------------------------------------------------------------------
@@ -286,21 +255,7 @@ static void K(lstm_cell_backward)(const float *act, const float *c_prev, const f
 
 const lopt_nn_kernels K(lopt_nn_kernels) = {
     .name = SIMD_NAME,
-    .im2col = K(im2col),
-    .col2im = K(col2im),
-    .conv2d_forward = K(conv2d_forward),
-    .conv2d_backward_input = K(conv2d_backward_input),
-    .conv2d_backward_filter = K(conv2d_backward_filter),
-    .spatial_mean = K(spatial_mean),
-    .spatial_mean_backward = K(spatial_mean_backward),
-    .sigmoid = K(sigmoid),
-    .tanh = K(tanh),
-    .sigmoid_mse = K(sigmoid_mse),
-    .gather_rows = K(gather_rows),
-    .scatter_add_rows = K(scatter_add_rows),
-    .swap_leading_axes = K(swap_leading_axes),
-    .lstm_cell_forward = K(lstm_cell_forward),
-    .lstm_cell_backward = K(lstm_cell_backward),
+    LOPT_NN_KERNELS(LOPT_KERNEL_ENTRY)
 };
 
 #undef NN_INLINE

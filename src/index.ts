@@ -16,7 +16,7 @@ export * as data from './data/index.js';
 export { tasks, taskFamilies, type Task, type TaskFamily, type TaskOptions, type TaskKnobs } from './tasks/index.js';
 export * from './optimizers/index.js';
 export { learned, type LearnedOptimizer, type LearnedOptimizerName, type LearnedOptions, type LoadedWeights, type Provenance } from './learned/index.js';
-export { train, evaluateSplit, type TrainOptions, type TrainResult, type Evaluation } from './meta/train.js';
+export { train, evaluateSplit, type TrainOptions, type TrainResult, type Evaluation } from './training/train.js';
 export { DivergenceDetector, findDivergence, describeDivergence, resolveDivergenceRule, DEFAULT_DIVERGENCE_RULE, type Divergence, type DivergenceRule } from './meta/divergence.js';
 export * as meta from './meta/index.js';
 // Types that the exported interfaces above name (a Task's datasets, a Backend's kernel arguments, …),
@@ -25,7 +25,7 @@ export type { FactoredDims, ConvGeometry } from './engine/backend.js';
 export type { MlpLoptTensor, MlpLoptNet, MlpLoptFactored } from './engine/mlp-lopt.js';
 export type { TaskDatasets, LossAndGrad } from './tasks/task.js';
 export type { OptionSpec, OptionValue } from './learned/options.js';
-export type { BatchLike } from './meta/train.js';
+export type { BatchLike } from './training/train.js';
 export type { IdxArray } from './data/idx.js';
 export type { SlotReduction } from './meta/estimators.js';
 export type { ExecutorFactory } from './meta/learner.js';

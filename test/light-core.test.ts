@@ -156,7 +156,7 @@ test("import from 'lopt' loads none of better-sqlite3, vega, vega-lite, bullmq, 
   assert.equal(run.code, 0, run.stderr);
   assertTrained(run.stdout);
   // The recorder saw the core's own modules (so an empty list of heavy packages means something).
-  assert.ok(run.resolved.some((r) => r.endsWith('/dist/src/meta/train.js')), 'the resolve hook recorded nothing');
+  assert.ok(run.resolved.some((r) => r.endsWith('/dist/src/training/train.js')), 'the resolve hook recorded nothing');
   assert.deepEqual(heavyIn(run), []);
   // The public names did not move.
   const names = script(`import * as lopt from 'lopt'; console.log(JSON.stringify(Object.keys(lopt).sort()));`);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { learned } from '../src/learned/registry.js';
 import { getTask } from '../src/tasks/registry.js';
-import { train } from '../src/meta/train.js';
+import { train } from '../src/training/train.js';
 
 const dir = fileURLToPath(new URL('../../pretrained/', import.meta.url));
 const shipped = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));

@@ -5,7 +5,7 @@
 // the planned total steps (--steps; schedules span them), the steps done, every training loss so far
 // (float32, base64) and the evaluations made. A resumed run ends where the uninterrupted one would and
 // reports the same curve, losses and evaluations.
-import type { Evaluation, TrainResult, TrainResume } from '../meta/train.js';
+import type { Evaluation, TrainResult, TrainResume } from '../training/train.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { loadState, saveState, StateFileError } from '../optimizers/state-file.js';
 import { UsageError } from './errors.js';

@@ -4,7 +4,7 @@ import { getBackend, parseBackendChoice } from '../engine/select.js';
 import { countParams } from '../engine/tensor.js';
 import { chooseOptimizer, offTaskWarning } from './optimizer-choice.js';
 import { getTask, taskNames } from '../tasks/registry.js';
-import { train, type TrainResult } from '../meta/train.js';
+import { train, type TrainResult } from '../training/train.js';
 import { DEFAULT_DIVERGENCE_RULE, describeDivergence, resolveDivergenceRule } from '../meta/divergence.js';
 import { UsageError } from './errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';

@@ -19,8 +19,8 @@ import { checkTheta, countShapes, type LearnedOptimizer, withLearnedSettings } f
 import { initMlp, mlpShapes, mlpWidths, packMlp, type MlpLayerNames } from './mlp-theta.js';
 import type { LearnedOptions } from './options.js';
 import {
-  accumulateSlot, applySlot, AUTO_GEMM_WIDTH, createSlots, EXP_MULT, featureLayout, slotStateFloats,
-  stateFloatsFor, STEP_MULT, type PerParamFeatures, type TensorSlot,
+  accumulateTensor, applyTensor, AUTO_GEMM_WIDTH, createTensorAccumulators, EXP_MULT, featureLayout, stateFloatsFor,
+  STEP_MULT, tensorStateFloats, type PerParamFeatures, type TensorAccumulators,
 } from './per-param-mlp.js';
 import { tanhTimeFeatures, TIMESCALES } from './time-features.js';
 
@@ -44,7 +44,8 @@ export interface FeatureMlpState {
   iteration: number;
   numSteps: number;
   params: Params;
-  slots: TensorSlot[];
+  /** Per-tensor accumulators in name order (the field keeps `slots`, the name saved states use). */
+  slots: TensorAccumulators[];
 }
 
 export interface FeatureMlpLearnedOptimizer extends LearnedOptimizer {
@@ -107,7 +108,7 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
       const backend = opts.backend ?? getBackend();
       const feats = features(theta);
       // Decays come from this θ on every update (as in LO), also for a state begun under another θ
-      // (meta-training continues each inner state with the next θ); layout as in createSlots.
+      // (meta-training continues each inner state with the next θ); layout as in createTensorAccumulators.
       const decays = Float32Array.from([...feats.momentum, ...feats.rms, ...feats.adafactor]);
       const time = new Float32Array(TIMESCALES.length);
       const net: MlpLoptNet = {
@@ -118,16 +119,16 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
         name: def.name,
         init(params: Params, initOpts: OptimizerInitOptions): FeatureMlpState {
           const own = cloneParams(params);
-          return { iteration: 0, numSteps: initOpts.numSteps, params: own, slots: createSlots(own, feats) };
+          return { iteration: 0, numSteps: initOpts.numSteps, params: own, slots: createTensorAccumulators(own, feats) };
         },
         update(state: FeatureMlpState, grads: Params): FeatureMlpState {
           tanhTimeFeatures(state.iteration, time);
-          for (const slot of state.slots) {
-            slot.kernel.decays = decays;
-            if (slot.n === 0) continue;
-            const g = gradientFor(def.name, grads, slot.name, state.params[slot.name]);
-            accumulateSlot(backend, slot, g);
-            applySlot(backend, slot, net, null);
+          for (const tensor of state.slots) {
+            tensor.kernel.decays = decays;
+            if (tensor.n === 0) continue;
+            const g = gradientFor(def.name, grads, tensor.name, state.params[tensor.name]);
+            accumulateTensor(backend, tensor, g);
+            applyTensor(backend, tensor, net, null);
           }
           state.iteration += 1;
           return state;
@@ -147,5 +148,5 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
 
 /** Optimizer-state floats actually held by a state (for checks against stateBytes). */
 export function heldStateFloats(state: FeatureMlpState): number {
-  return state.slots.reduce((sum, slot) => sum + slotStateFloats(slot), 0);
+  return state.slots.reduce((sum, tensor) => sum + tensorStateFloats(tensor), 0);
 }

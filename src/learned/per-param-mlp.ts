@@ -43,7 +43,7 @@ export function featureLayout(f: PerParamFeatures): MlpLoptLayout {
 }
 
 /** One parameter tensor's accumulators and the buffers of its kernel calls. */
-export interface TensorSlot {
+export interface TensorAccumulators {
   readonly name: string;
   readonly n: number;
   /** The kernel view; `g` is set to the current gradient each step. */
@@ -62,7 +62,7 @@ function dropAxis(shape: readonly number[], axis: number): number[] {
 }
 
 /** Builds the per-tensor state (zero accumulators) for `params` in name order. */
-export function createSlots(params: Params, features: PerParamFeatures, plainSums = false): TensorSlot[] {
+export function createTensorAccumulators(params: Params, features: PerParamFeatures, plainSums = false): TensorAccumulators[] {
   const layout = featureLayout(features);
   const count = mlpLoptFeatureCount(layout);
   const { nm, nr, na } = layout;
@@ -70,7 +70,7 @@ export function createSlots(params: Params, features: PerParamFeatures, plainSum
   decays.set(features.momentum, 0);
   decays.set(features.rms, nm);
   decays.set(features.adafactor, nm + nr);
-  const slots: TensorSlot[] = [];
+  const out: TensorAccumulators[] = [];
   for (const name of sortedNames(params)) {
     const p = params[name];
     const n = p.data.length;
@@ -82,7 +82,7 @@ export function createSlots(params: Params, features: PerParamFeatures, plainSum
       factored = { dims: factorLayout.dims, rowIsA: factorLayout.rowWithoutA, stats: new Float32Array(2 * na * (sizeRow + sizeCol)) };
     }
     const perElement = nm + nr + (factored ? 0 : na);
-    slots.push({
+    out.push({
       name, n,
       kernel: {
         p: p.data, g: EMPTY, nm, nr, na, acc: new Float32Array(perElement * n), decays, factored,
@@ -93,13 +93,13 @@ export function createSlots(params: Params, features: PerParamFeatures, plainSum
       scales: new Float32Array(count),
     });
   }
-  return slots;
+  return out;
 }
 
 /** Optimizer-state floats of one tensor: per-element accumulators and the factored v_row, v_col. */
-export function slotStateFloats(slot: TensorSlot): number {
-  const f = slot.kernel.factored;
-  return slot.kernel.acc.length + (f ? f.stats.length / 2 : 0);
+export function tensorStateFloats(tensor: TensorAccumulators): number {
+  const f = tensor.kernel.factored;
+  return tensor.kernel.acc.length + (f ? f.stats.length / 2 : 0);
 }
 
 /** Accumulator floats for a tensor of this shape (stateBytes without building the state). */
@@ -111,16 +111,16 @@ export function stateFloatsFor(shape: readonly number[], features: PerParamFeatu
   return (nm + nr) * n + na * (sizeOf(dropAxis(shape, layout.d0)) + sizeOf(dropAxis(shape, layout.d1)));
 }
 
-/** Steps 1-2 on one tensor: accumulators, feature moments (slot.moments) and scales (slot.scales). */
-export function accumulateSlot(backend: Backend, slot: TensorSlot, g: Float32Array): void {
-  slot.kernel.g = g;
-  backend.mlpLoptAccumulate(slot.kernel, slot.moments);
-  const count = slot.scales.length;
-  for (let f = 0; f < count; f++) slot.scales[f] = 1 / Math.sqrt(1e-5 + slot.moments[f] / slot.n);
+/** Steps 1-2 on one tensor: accumulators, feature moments (tensor.moments) and scales (tensor.scales). */
+export function accumulateTensor(backend: Backend, tensor: TensorAccumulators, g: Float32Array): void {
+  tensor.kernel.g = g;
+  backend.mlpLoptAccumulate(tensor.kernel, tensor.moments);
+  const count = tensor.scales.length;
+  for (let f = 0; f < count; f++) tensor.scales[f] = 1 / Math.sqrt(1e-5 + tensor.moments[f] / tensor.n);
 }
 
-/** Step 3 on one tensor, with `net.scales` pointed at the slot's scales. */
-export function applySlot(backend: Backend, slot: TensorSlot, net: MlpLoptNet, extraSums: Float64Array | null): void {
-  net.scales = slot.scales;
-  backend.mlpLoptApply(slot.kernel, net, extraSums);
+/** Step 3 on one tensor, with `net.scales` pointed at the tensor's scales. */
+export function applyTensor(backend: Backend, tensor: TensorAccumulators, net: MlpLoptNet, extraSums: Float64Array | null): void {
+  net.scales = tensor.scales;
+  backend.mlpLoptApply(tensor.kernel, net, extraSums);
 }

@@ -33,7 +33,8 @@ import { createLstmScratch, lstmStep, type LstmScratch } from './lstm-step.js';
 import { initMlp, mlpShapes, packMlp } from './mlp-theta.js';
 import { MLP_PATH_SPEC, resolveOptions, type OptionSpec } from './options.js';
 import {
-  accumulateSlot, applySlot, AUTO_GEMM_WIDTH, createSlots, EXP_MULT, STEP_MULT, type PerParamFeatures, type TensorSlot,
+  accumulateTensor, applyTensor, AUTO_GEMM_WIDTH, createTensorAccumulators, EXP_MULT, STEP_MULT, type PerParamFeatures,
+  type TensorAccumulators,
 } from './per-param-mlp.js';
 import { sinTimeFeatures, TIMESCALES } from './time-features.js';
 
@@ -99,7 +100,8 @@ function weightLoss(decay: number, s: LossNormalizer, loss: number): number {
 export interface RnnFcLoptState {
   iteration: number;
   params: Params;
-  slots: TensorSlot[];
+  /** Per-tensor accumulators in name order (the field keeps `slots`, the name saved states use). */
+  slots: TensorAccumulators[];
   /** Clipped gradients (buffers). */
   clipped: Float32Array[];
   /** LSTM state [tensors, 64]. */
@@ -171,7 +173,7 @@ export function rnnFcLopt(options: Readonly<Record<string, unknown>> = {}, opts:
         init(params: Params, initOpts: OptimizerInitOptions): RnnFcLoptState {
           void initOpts;
           const own = cloneParams(params);
-          const slots = createSlots(own, FEATURES, true);
+          const slots = createTensorAccumulators(own, FEATURES, true);
           const tensors = slots.length;
           const h = new Float32Array(tensors * LSTM_HIDDEN);
           const c = new Float32Array(tensors * LSTM_HIDDEN);
@@ -206,21 +208,21 @@ export function rnnFcLopt(options: Readonly<Record<string, unknown>> = {}, opts:
           // Dynamic gradient clip, then the accumulators and feature moments from the clipped gradients.
           const clipAmount = (state.clip.value / (1 - 0.99 ** state.clip.iteration)) * 10;
           let meanSquares = 0;
-          slots.forEach((slot, t) => {
-            const g = gradientFor('rnn_fc_lopt', grads, slot.name, state.params[slot.name]);
+          slots.forEach((tensor, t) => {
+            const g = gradientFor('rnn_fc_lopt', grads, tensor.name, state.params[tensor.name]);
             backend.clip(g, -clipAmount, clipAmount, state.clipped[t]);
-            if (slot.n > 0) accumulateSlot(backend, slot, state.clipped[t]);
-            meanSquares += slot.n > 0 ? slot.moments[0] / slot.n : NaN;
+            if (tensor.n > 0) accumulateTensor(backend, tensor, state.clipped[t]);
+            meanSquares += tensor.n > 0 ? tensor.moments[0] / tensor.n : NaN;
           });
           state.clip.value = state.clip.value * 0.99 + Math.sqrt(1e-8 + meanSquares / tensors) * 0.01;
           state.clip.iteration += 1;
           // The LSTM's inputs per tensor: from_lstm, from_mlp, then the 18 features.
-          slots.forEach((slot, t) => {
+          slots.forEach((tensor, t) => {
             const row = lstmInputs.subarray(t * LSTM_INPUTS, (t + 1) * LSTM_INPUTS);
             row.set(state.fromLstm, 0);
             row.set(state.fromMlp.subarray(t * FROM_MLP, (t + 1) * FROM_MLP), FROM_LSTM);
-            const n = slot.n;
-            const m = slot.moments;
+            const n = tensor.n;
+            const m = tensor.moments;
             let sumM = 0;
             let sumMM = 0;
             let sumV = 0;
@@ -234,7 +236,7 @@ export function rnnFcLopt(options: Readonly<Record<string, unknown>> = {}, opts:
             const meanM = sumM / (5 * n);
             const meanV = sumV / (5 * n);
             const meanP = m[F + 1] / n;
-            const shape = state.params[slot.name].shape;
+            const shape = state.params[tensor.name].shape;
             const dims = [...shape, 1, 1, 1, 1].slice(0, 4);
             const values: Record<(typeof RNN_TENSOR_FEATURE_NAMES)[number], number> = {
               g_norm: clipLogAbs(Math.sqrt(m[0])),
@@ -265,17 +267,17 @@ export function rnnFcLopt(options: Readonly<Record<string, unknown>> = {}, opts:
           // Per tensor: the per-tensor MLP inputs, then the fused MLP pass.
           sinTimeFeatures(state.iteration, inputs);
           inputs[TIMESCALES.length] = Math.log(tensors) - 1;
-          slots.forEach((slot, t) => {
-            if (slot.n === 0) return;
-            inputs[TIMESCALES.length + 1] = Math.log(Math.sqrt(slot.moments[1]) + 1e-8);
-            inputs[TIMESCALES.length + 2] = Math.log(slot.n);
+          slots.forEach((tensor, t) => {
+            if (tensor.n === 0) return;
+            inputs[TIMESCALES.length + 1] = Math.log(Math.sqrt(tensor.moments[1]) + 1e-8);
+            inputs[TIMESCALES.length + 2] = Math.log(tensor.n);
             for (let j = 0; j < LSTM_TO_FF; j++) {
               let z = toFfB[j];
               for (let k = 0; k < LSTM_HIDDEN; k++) z += out[t * LSTM_HIDDEN + k] * toFfW[k * LSTM_TO_FF + j];
               inputs[TIMESCALES.length + 3 + j] = z;
             }
-            applySlot(backend, slot, net, extraSums);
-            for (let j = 0; j < FROM_MLP; j++) state.fromMlp[t * FROM_MLP + j] = extraSums[j] / slot.n;
+            applyTensor(backend, tensor, net, extraSums);
+            for (let j = 0; j < FROM_MLP; j++) state.fromMlp[t * FROM_MLP + j] = extraSums[j] / tensor.n;
           });
           state.iteration += 1;
           return state;

@@ -1,5 +1,5 @@
 // Meta-training: truncated unrolls, gradient estimators, the learner, checkpoints, local workers.
-export { train, evaluateSplit, median, type TrainOptions, type TrainResult, type Evaluation } from './train.js';
+export { train, evaluateSplit, median, type TrainOptions, type TrainResult, type Evaluation } from '../training/train.js';
 export { MetaLearner, metaLrAt, evaluateTheta, evaluateOptimizer, type MetaTrainOptions, type MetricsRow, type EvalRow, type LearnerSnapshot, type MetaLrSchedule } from './learner.js';
 export { metaTrain, type MetaRunOptions, type MetaRunResult } from './run.js';
 export { buildLopt, buildTaskSource, type MetaProblemSpec, type TaskSource } from './problem.js';

@@ -5,7 +5,7 @@
 import { foldIn, keyFromSeed, type Key } from '../engine/random.js';
 import type { Params } from '../engine/tensor.js';
 import { buildLopt, buildTaskSource, type MetaProblemSpec } from './problem.js';
-import { train } from './train.js';
+import { train } from '../training/train.js';
 
 /** The key of the initial θ of a run with this seed (what `--seed S` starts from). */
 export function initialThetaKey(seed: number): Key {

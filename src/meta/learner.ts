@@ -10,7 +10,7 @@ import { perturbation, sanitize } from './estimators.js';
 import { estimatorList, getEstimator, isEstimatorKind, type EstimatorKind } from './estimators/index.js';
 import { buildLopt, buildTaskSource, type MetaProblemSpec } from './problem.js';
 import { localExecutor, thetaFromFlat, type SlotContext, type SlotExecutor } from './slots.js';
-import { train } from './train.js';
+import { train } from '../training/train.js';
 import { initialThetaKey } from './init-search.js';
 import { checkSchedule, maxLength, type TruncationSchedule } from './truncation.js';
 import { newSlotState, slotKey, type SlotState } from './unroll.js';

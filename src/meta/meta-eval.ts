@@ -8,7 +8,7 @@ import { learned } from '../learned/registry.js';
 import { loadWeights, thetaFor } from '../learned/weights.js';
 import { getTask } from '../tasks/registry.js';
 import { HISTORY_DIR } from './run.js';
-import { train } from './train.js';
+import { train } from '../training/train.js';
 
 export const METAGEN_FILE = 'metagen.jsonl';
 

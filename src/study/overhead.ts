@@ -4,7 +4,7 @@
 import type { Backend } from '../engine/backend.js';
 import { keyFromSeed, split } from '../engine/random.js';
 import { cloneParams } from '../engine/tensor.js';
-import { median } from '../meta/train.js';
+import { median } from '../training/train.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { optimizers } from '../optimizers/registry.js';
 import type { Task } from '../tasks/task.js';

@@ -1,9 +1,9 @@
-// One study run: a job (task, optimizer spec, seed, steps) trained with meta/train.ts, timed per step,
+// One study run: a job (task, optimizer spec, seed, steps) trained with training/train.ts, timed per step,
 // stopped at the step where it diverges by the shared rule of meta/divergence.ts (a NaN/Inf loss, or
 // the smoothed loss above the initial loss for a window of steps; status 'diverged'), and turned into a
 // `runs` row and its curve.
 import type { Backend } from '../engine/backend.js';
-import { median, train } from '../meta/train.js';
+import { median, train } from '../training/train.js';
 import { getTask } from '../tasks/registry.js';
 import type { Task } from '../tasks/task.js';
 import { canonicalJson, configKey, type CurvePoint, type NewRun, type RunPurpose, type RunStatus } from './db.js';

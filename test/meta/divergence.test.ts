@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_DIVERGENCE_RULE, DivergenceDetector, describeDivergence, findDivergence, resolveDivergenceRule } from '../../src/meta/divergence.js';
-import { train } from '../../src/meta/train.js';
+import { train } from '../../src/training/train.js';
 import { getOptimizer } from '../../src/optimizers/registry.js';
 import { getTask } from '../../src/tasks/registry.js';
 import { backendNamed } from '../fixtures/backends.js';

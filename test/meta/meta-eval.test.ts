@@ -9,7 +9,7 @@ import { historyEntries, metaEvaluate, metaGenKey, readMetaGenRows } from '../..
 import { loadWeights } from '../../src/learned/weights.js';
 import { learned } from '../../src/learned/registry.js';
 import { getTask } from '../../src/tasks/registry.js';
-import { train } from '../../src/meta/train.js';
+import { train } from '../../src/training/train.js';
 import { flattenParams } from '../../src/engine/tensor.js';
 
 const cli = join(process.cwd(), 'dist/src/cli/main.js');

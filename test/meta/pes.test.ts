@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { learnableLrSgd } from '../../src/learned/learnable-sgd.js';
 import { getTask } from '../../src/tasks/registry.js';
-import { train } from '../../src/meta/train.js';
+import { train } from '../../src/training/train.js';
 import { MetaLearner, type MetaTrainOptions } from '../../src/meta/learner.js';
 import { reduceSlot, accumulateSlot, sanitize } from '../../src/meta/estimators.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { keyFromSeed } from '../../src/engine/random.js';
 import { countParams } from '../../src/engine/tensor.js';
 import { getTask, taskNames } from '../../src/tasks/registry.js';
-import { evaluateSplit } from '../../src/meta/train.js';
+import { evaluateSplit } from '../../src/training/train.js';
 import { backendNamed } from '../fixtures/backends.js';
 
 test('fmnist-mlp has the paper\'s 118,282 parameters and LO\'s splits', () => {

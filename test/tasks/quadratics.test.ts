@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { keyFromSeed } from '../../src/engine/random.js';
 import { getOptimizer } from '../../src/optimizers/registry.js';
-import { train } from '../../src/meta/train.js';
+import { train } from '../../src/training/train.js';
 import { getTask, getTaskFamily, taskFamilyNames } from '../../src/tasks/registry.js';
 import { checkGradients } from '../fixtures/gradcheck.js';
 import { cloneParams } from '../../src/engine/tensor.js';

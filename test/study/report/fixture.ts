@@ -10,7 +10,7 @@ import { getOptimizer } from '../../../src/optimizers/registry.js';
 import type { Optimizer } from '../../../src/optimizers/optimizer.js';
 import { learned } from '../../../src/learned/registry.js';
 import { getTask } from '../../../src/tasks/registry.js';
-import { train, type TrainResult } from '../../../src/meta/train.js';
+import { train, type TrainResult } from '../../../src/training/train.js';
 import { metaTrain } from '../../../src/meta/run.js';
 import { metaEvaluate } from '../../../src/meta/meta-eval.js';
 

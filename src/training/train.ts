@@ -4,7 +4,7 @@ import { assertSameStructure, type Params } from '../engine/tensor.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { DataSplit } from '../data/image-data.js';
 import type { Task } from '../tasks/task.js';
-import { DivergenceDetector, type Divergence, type DivergenceRule } from './divergence.js';
+import { DivergenceDetector, type Divergence, type DivergenceRule } from '../meta/divergence.js';
 
 /** What evaluation needs of a batch to weight it: labels (one per example) or a batch size. */
 export type BatchLike = { label?: Int32Array; batchSize?: number };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getOptimizer } from '../../src/optimizers/registry.js';
 import { getTask } from '../../src/tasks/registry.js';
-import { median, train } from '../../src/meta/train.js';
+import { median, train } from '../../src/training/train.js';
 import { backendNamed } from '../fixtures/backends.js';
 
 test('training fmnist-mlp with Adam lowers the loss on real data and is reproducible from its seed', () => {

@@ -18,7 +18,7 @@
 //                   outerSteps, evalLoss, date, command, lopt version, ...
 // θ names are LO's θ dict flattened with "/" with Haiku's "~" path segments dropped (e.g. LO's
 // nn/~/w0 is nn/w0). Saving writes a temporary file and renames it into place.
-import { parseSafetensorsHeader } from '../util/safetensors-header.js';
+import { assembleSafetensors, parseSafetensorsHeader } from '../util/safetensors.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -111,15 +111,7 @@ export function encodeWeights(lo: LearnedOptimizer, theta: Params, provenance: P
     data_sha256: sha256(data),
     provenance: JSON.stringify({ date: new Date().toISOString(), ...provenance }),
   };
-  let json = JSON.stringify(header);
-  const padded = Math.ceil(Buffer.byteLength(json) / 8) * 8;
-  json += ' '.repeat(padded - Buffer.byteLength(json));
-  const headerBytes = Buffer.from(json, 'utf8');
-  const out = new Uint8Array(8 + headerBytes.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  out.set(data, 8 + headerBytes.length);
-  return out;
+  return assembleSafetensors(header, data);
 }
 
 /** Writes θ of `lo` to `file` atomically (temporary file, then rename). */

@@ -24,7 +24,7 @@
 //   data_sha256     SHA-256 (hex) of the data bytes
 // Loading checks the name, the settings and (when parameters are given) the parameter names and
 // shapes, and says in one StateFileError which differs.
-import { parseSafetensorsHeader } from '../util/safetensors-header.js';
+import { assembleSafetensors, parseSafetensorsHeader } from '../util/safetensors.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sortedNames, type Params } from '../engine/tensor.js';
@@ -135,15 +135,7 @@ export function encodeState<S>(optimizer: Optimizer<S>, state: S, meta: StateMet
     meta: JSON.stringify(meta),
     data_sha256: sha256(data),
   };
-  let json = JSON.stringify(header);
-  const padded = Math.ceil(Buffer.byteLength(json) / 8) * 8;
-  json += ' '.repeat(padded - Buffer.byteLength(json));
-  const headerBytes = Buffer.from(json, 'utf8');
-  const out = new Uint8Array(8 + headerBytes.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  out.set(data, 8 + headerBytes.length);
-  return out;
+  return assembleSafetensors(header, data);
 }
 
 /**

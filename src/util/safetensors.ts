@@ -1,5 +1,19 @@
-// The header of a safetensors file (8-byte little-endian length, then a JSON object), shared by the
-// weights files (src/learned/weights.ts) and the optimizer state files (src/optimizers/state-file.ts).
+// The safetensors layout (an 8-byte little-endian header length, a JSON header padded to 8 bytes, then
+// the data), shared by the weights files (src/learned/weights.ts) and the optimizer state files
+// (src/optimizers/state-file.ts).
+
+/** The file's bytes: `header` as padded JSON before `data`. */
+export function assembleSafetensors(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
+  let json = JSON.stringify(header);
+  const padded = Math.ceil(Buffer.byteLength(json) / 8) * 8;
+  json += ' '.repeat(padded - Buffer.byteLength(json));
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + headerBytes.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  out.set(data, 8 + headerBytes.length);
+  return out;
+}
 
 /**
  * Parses the header of `bytes`; every problem goes to `fail` with a reason that reads after the

@@ -5,10 +5,12 @@
       "sources": [
         "native/src/addon.c",
         "native/src/addon_nn.c",
+        "native/src/addon_nn_layers.c",
         "native/src/addon_lopt.c",
         "native/src/kernels.c",
         "native/src/nn_kernels.c",
-        "native/src/lopt_kernels.c"
+        "native/src/lopt_kernels.c",
+        "native/src/thread_pool.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags": [
@@ -17,8 +19,10 @@
         "-fno-math-errno",
         "-ffp-contract=off",
         "-fopenmp-simd",
-        "-fvisibility=hidden"
+        "-fvisibility=hidden",
+        "-pthread"
       ],
+      "ldflags": ["-pthread"],
       "cflags!": ["-O2"],
       "libraries": ["-lopenblas"],
       "include_dirs": [

@@ -1,5 +1,6 @@
 // What the benchmarks share, and what they use of the package, taken from its public entry as a user would.
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { data, meta } from 'lopt';
 
@@ -34,4 +35,19 @@ export function runTorchScript(python: string, script: string, args: string[]): 
     return undefined;
   }
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+}
+
+/** Thread counts PyTorch runs at; its row in a comparison is the faster (PyTorch's best of 1 and 2). */
+export const TORCH_THREADS = [1, 2] as const;
+
+/** Thread counts lopt runs at: one, and every core (`lopt train`'s default). */
+export function loptThreadCounts(): number[] {
+  return [...new Set([1, availableParallelism()])];
+}
+
+export const threadsLabel = (threads: number): string => `${threads} thread${threads === 1 ? '' : 's'}`;
+
+/** The fastest of timings keyed by thread count: [threads, ms]. */
+export function fastest(byThreads: ReadonlyMap<number, number>): [number, number] {
+  return [...byThreads].reduce((a, b) => (b[1] < a[1] ? b : a));
 }

@@ -2,7 +2,9 @@
 # Sets lopt up on Debian/Ubuntu with Node 20, from the repository root, reaching nothing but Debian's
 # packages and the npm registry:
 #   1. apt: OpenBLAS, a C compiler, the Fashion-MNIST package, and what the tests need (redis-server for
-#      the distributed tests, chromium for the report test); LOPT_SETUP_TESTS=0 leaves those two out;
+#      the distributed tests, chromium for the report and browser tests, clang-14, lld-14 and wasi-libc
+#      for the check that wasm/lopt_kernels.wasm rebuilds from its sources); LOPT_SETUP_TESTS=0 leaves
+#      those out;
 #   2. Node's own headers for native builds (ours and better-sqlite3's), so node-gyp downloads nothing;
 #   3. npm ci (builds the native addon and the TypeScript), then a check that the native parts load;
 #   4. the data sets from ../shared/datasets when it is there.
@@ -11,7 +13,7 @@ cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 packages=(libopenblas-dev dataset-fashion-mnist g++ make python3)
-if [ "${LOPT_SETUP_TESTS:-1}" != 0 ]; then packages+=(redis-server chromium); fi
+if [ "${LOPT_SETUP_TESTS:-1}" != 0 ]; then packages+=(redis-server chromium clang-14 lld-14 wasi-libc); fi
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,5 +1,5 @@
-// The API reference (`npm run docs`): TypeDoc generates it from the sources' doc comments for the four
-// entry points (lopt, lopt/study, lopt/distributed, lopt/tfjs) with typedoc.json, without warnings
+// The API reference (`npm run docs`): TypeDoc generates it from the sources' doc comments for the five
+// entry points (lopt, lopt/study, lopt/distributed, lopt/tfjs, lopt/browser) with typedoc.json, without warnings
 // (treatWarningsAsErrors) and without the network. Generated once, into a temporary folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +30,7 @@ test('npm run docs: typedoc (pinned) writes the API reference of every entry poi
   assert.match(PACKAGE.devDependencies.typedoc, /^\d+\.\d+\.\d+$/, 'typedoc is not pinned');
   assert.match(PACKAGE.scripts.docs, /\btypedoc\b/);
   const config = JSON.parse(readFileSync(join(ROOT, 'typedoc.json'), 'utf8')) as { entryPoints: string[]; out: string; treatWarningsAsErrors?: boolean };
-  assert.deepEqual(config.entryPoints, ['src/index.ts', 'src/study/index.ts', 'src/distributed/index.ts', 'src/tfjs/index.ts']);
+  assert.deepEqual(config.entryPoints, ['src/index.ts', 'src/study/index.ts', 'src/distributed/index.ts', 'src/tfjs/index.ts', 'src/browser/index.ts']);
   assert.equal(config.treatWarningsAsErrors, true);
   assert.match(readFileSync(join(ROOT, '.gitignore'), 'utf8'), new RegExp(`^/?${config.out.replace(/\/?$/, '/?')}$`, 'm'), `${config.out} is not git-ignored`);
 
@@ -51,7 +51,7 @@ test('npm run docs: typedoc (pinned) writes the API reference of every entry poi
   assert.ok(files.includes('index.html'), `no index.html in ${files.slice(0, 20).join(', ')}`);
   // One module per entry point, under the names users import.
   const index = readFileSync(join(out, 'index.html'), 'utf8');
-  for (const entry of ['lopt', 'lopt/study', 'lopt/distributed', 'lopt/tfjs']) assert.ok(index.includes(`>${entry}<`), `index.html does not list ${entry}`);
+  for (const entry of ['lopt', 'lopt/study', 'lopt/distributed', 'lopt/tfjs', 'lopt/browser']) assert.ok(index.includes(`>${entry}<`), `index.html does not list ${entry}`);
   // Key pages, each with its doc comment.
   // TypeDoc names a page by its module and symbol: functions/lopt.train.html, functions/lopt_tfjs.loptOptimizer.html.
   const page = (kind: string, name: string) => {

@@ -3,8 +3,9 @@
 // Exports (see src/engine/native.ts for the TypeScript side):
 //   paths            { avx512?, avx2?, scalar }: one object of kernel functions per instruction set this
 //                    CPU supports; every kernel is also exported at the top level for the best one.
-//   info()           { simd, simdPaths, blas, blasCore, blasThreads }
+//   info()           { simd, simdPaths, blas, blasCore, blasThreads, threads }
 //   setBlasThreads(n)
+//   setThreads(n)    this instance's threads (thread_pool.h) and OpenBLAS's; threads() reads them back
 //
 // Every array argument is checked cheaply: its type, that it is long enough, and that an output does
 // not overlap another argument (except an exact alias that the interface allows, e.g. clip's out = x).
@@ -29,7 +30,49 @@
 typedef struct {
   double *scratch;
   size_t scratch_len;
+  size_t threads;  /* setThreads: threads of this instance's calls (1 until set) */
+  lopt_pool *pool; /* NULL at one thread */
+  float *part_buf[LOPT_POOL_MAX_THREADS];
+  size_t part_len[LOPT_POOL_MAX_THREADS];
 } instance_data;
+
+static instance_data *instance(napi_env env) {
+  instance_data *inst = NULL;
+  napi_get_instance_data(env, (void **)&inst);
+  return inst;
+}
+
+// ---- threads --------------------------------------------------------------------------------------
+
+size_t glue_threads(napi_env env, lopt_pool **pool) {
+  instance_data *inst = instance(env);
+  if (pool) *pool = inst ? inst->pool : NULL;
+  return inst && inst->pool ? inst->threads : 1;
+}
+
+size_t glue_parts(napi_env env, size_t work, size_t min_per_part, lopt_pool **pool) {
+  const size_t threads = glue_threads(env, pool);
+  const size_t most = min_per_part ? work / min_per_part : work;
+  return threads < most ? threads : (most > 0 ? most : 1);
+}
+
+float *glue_part_buffer(napi_env env, size_t part, size_t floats) {
+  instance_data *inst = instance(env);
+  if (!inst || part >= LOPT_POOL_MAX_THREADS) {
+    napi_throw_error(env, NULL, "lopt_native: no instance data for a threaded call");
+    return NULL;
+  }
+  if (inst->part_len[part] < floats) {
+    free(inst->part_buf[part]);
+    inst->part_buf[part] = malloc(floats * sizeof(float));
+    inst->part_len[part] = inst->part_buf[part] ? floats : 0;
+  }
+  if (!inst->part_buf[part] && floats > 0) {
+    napi_throw_error(env, NULL, "lopt_native: out of memory for a threaded call's buffers");
+    return NULL;
+  }
+  return inst->part_buf[part];
+}
 
 // ---- errors ---------------------------------------------------------------------------------------
 
@@ -362,6 +405,75 @@ napi_value js_gather_rows_u8(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// ---- threaded element ranges ----------------------------------------------------------------------
+
+/* Elements per part below which a fused update stays on fewer threads: waking a thread costs a few
+   microseconds, about what Adam spends on this many elements (bench/threads.ts measures it). */
+#define ELEMENTS_PER_PART 32768
+/* Part boundaries fall on multiples of this many elements (a 64-byte line), so each part's vector
+   loop sees the alignment an unsplit call gives the same elements. */
+#define PART_ALIGN 16
+
+/* One fused update over n elements, cut into parts of its element range: a[] are its arrays (each
+   offset by the part's start), s[] and flag its scalars; run does one part and returns its partial sum
+   (0 for updates without one). */
+typedef struct elementwise_job {
+  const lopt_kernels *k;
+  size_t n, parts;
+  float *a[4];
+  double s[7];
+  bool flag;
+  double (*run)(const struct elementwise_job *job, float *const a[4], size_t len);
+  double sums[LOPT_POOL_MAX_THREADS];
+} elementwise_job;
+
+static void elementwise_part(void *ctx, size_t index) {
+  elementwise_job *job = ctx;
+  size_t start, len;
+  lopt_pool_part(job->n, job->parts, index, PART_ALIGN, &start, &len);
+  float *const a[4] = {job->a[0] ? job->a[0] + start : NULL, job->a[1] ? job->a[1] + start : NULL,
+                       job->a[2] ? job->a[2] + start : NULL, job->a[3] ? job->a[3] + start : NULL};
+  job->sums[index] = len ? job->run(job, a, len) : 0.0;
+}
+
+/* Runs the job on the instance's threads when it is large enough; the partial sums add up in part order,
+   so a thread count always gives the same result, and one thread is the plain kernel call. */
+static double run_elementwise(napi_env env, elementwise_job *job) {
+  lopt_pool *pool;
+  job->parts = glue_parts(env, job->n, ELEMENTS_PER_PART, &pool);
+  if (job->parts == 1) return job->run(job, job->a, job->n);
+  lopt_pool_run(pool, job->parts, elementwise_part, job);
+  double total = 0.0;
+  for (size_t i = 0; i < job->parts; i++) total += job->sums[i];
+  return total;
+}
+
+static double sgd_part(const elementwise_job *j, float *const a[4], size_t len) {
+  j->k->sgd_step(len, a[0], a[1], j->s[0]);
+  return 0.0;
+}
+
+static double sgdm_part(const elementwise_job *j, float *const a[4], size_t len) {
+  j->k->sgdm_step(len, a[0], a[1], a[2], j->s[0], j->s[1], j->flag);
+  return 0.0;
+}
+
+static double adam_part(const elementwise_job *j, float *const a[4], size_t len) {
+  const double *s = j->s;
+  j->k->adam_step(len, a[0], a[1], a[2], a[3], s[0], s[1], s[2], s[3], s[4], s[5]);
+  return 0.0;
+}
+
+static double nadamw_part(const elementwise_job *j, float *const a[4], size_t len) {
+  const double *s = j->s;
+  j->k->nadamw_step(len, a[0], a[1], a[2], a[3], s[0], s[1], s[2], s[3], s[4], s[5], j->flag);
+  return 0.0;
+}
+
+static double rms_scale_part(const elementwise_job *j, float *const a[4], size_t len) {
+  return j->k->rms_scale(len, a[0], a[1], j->s[0], j->s[1], a[2]);
+}
+
 // ---- fused optimizer kernels ----------------------------------------------------------------------
 
 napi_value js_sgd_step(napi_env env, napi_callback_info info) {
@@ -373,7 +485,8 @@ napi_value js_sgd_step(napi_env env, napi_callback_info info) {
       !arg_num(&c, 2, "lr", &lr))
     return NULL;
   if (!need(&c, "g", ng, n) || !disjoint(&c, span(p, n, 4, "p"), span(g, n, 4, "g"), false)) return NULL;
-  c.k->sgd_step(n, p, g, lr);
+  elementwise_job job = {.k = c.k, .n = n, .a = {p, g}, .s = {lr}, .run = sgd_part};
+  run_elementwise(env, &job);
   return undefined(env);
 }
 
@@ -391,7 +504,8 @@ napi_value js_sgdm_step(napi_env env, napi_callback_info info) {
   if (!need(&c, "m", nm, n) || !need(&c, "g", ng, n) || !disjoint(&c, sp, sm, false) ||
       !disjoint(&c, sp, sg, false) || !disjoint(&c, sm, sg, false))
     return NULL;
-  c.k->sgdm_step(n, p, m, g, lr, momentum, nesterov);
+  elementwise_job job = {.k = c.k, .n = n, .a = {p, m, g}, .s = {lr, momentum}, .flag = nesterov, .run = sgdm_part};
+  run_elementwise(env, &job);
   return undefined(env);
 }
 
@@ -413,7 +527,8 @@ napi_value js_adam_step(napi_env env, napi_callback_info info) {
     return NULL;
   if (!need(&c, "m", nm, n) || !need(&c, "v", nv, n) || !need(&c, "g", ng, n) || !four_disjoint(&c, p, m, v, g, n))
     return NULL;
-  c.k->adam_step(n, p, m, v, g, lr, beta1, beta2, eps, bc1, bc2);
+  elementwise_job job = {.k = c.k, .n = n, .a = {p, m, v, g}, .s = {lr, beta1, beta2, eps, bc1, bc2}, .run = adam_part};
+  run_elementwise(env, &job);
   return undefined(env);
 }
 
@@ -431,7 +546,9 @@ napi_value js_nadamw_step(napi_env env, napi_callback_info info) {
     return NULL;
   if (!need(&c, "m", nm, n) || !need(&c, "v", nv, n) || !need(&c, "g", ng, n) || !four_disjoint(&c, p, m, v, g, n))
     return NULL;
-  c.k->nadamw_step(n, p, m, v, g, lr_t, beta1, beta2, eps, l2, decay, nesterov);
+  elementwise_job job = {.k = c.k, .n = n, .a = {p, m, v, g}, .s = {lr_t, beta1, beta2, eps, l2, decay},
+                        .flag = nesterov, .run = nadamw_part};
+  run_elementwise(env, &job);
   return undefined(env);
 }
 
@@ -447,7 +564,40 @@ napi_value js_rms_scale(napi_env env, napi_callback_info info) {
   if (!need(&c, "v", nv, n) || !need(&c, "u", nu, n) || !disjoint(&c, sv, sg, false) ||
       !disjoint(&c, sv, su, false) || !disjoint(&c, su, sg, true))
     return NULL;
-  return number(env, c.k->rms_scale(n, v, g, decay, eps, u));
+  elementwise_job job = {.k = c.k, .n = n, .a = {v, g, u}, .s = {decay, eps}, .run = rms_scale_part};
+  return number(env, run_elementwise(env, &job));
+}
+
+/* scaleByFactors cut into ranges of axis a (a matrix's rows) when there is no leading axis: rows
+   [a0, a1) read g, u and fWithoutB from row a0 on and all of fWithoutA. */
+typedef struct {
+  const lopt_kernels *k;
+  const float *g, *fa, *fb;
+  float *u;
+  size_t dims[5], parts;
+  double sums[LOPT_POOL_MAX_THREADS];
+} factors_job;
+
+static void factors_part(void *ctx, size_t index) {
+  factors_job *job = ctx;
+  size_t a0, rows;
+  lopt_pool_part(job->dims[1], job->parts, index, 1, &a0, &rows);
+  const size_t mid = job->dims[2], row = mid * job->dims[3] * job->dims[4];
+  const size_t dims[5] = {1, rows, mid, job->dims[3], job->dims[4]};
+  job->sums[index] = rows ? job->k->scale_by_factors(job->g + a0 * row, dims, job->fa,
+                                                     job->fb + a0 * mid * job->dims[4], job->u + a0 * row)
+                          : 0.0;
+}
+
+static double run_factors(napi_env env, factors_job *job, size_t total) {
+  lopt_pool *pool = NULL;
+  job->parts = job->dims[0] == 1 ? glue_parts(env, total, ELEMENTS_PER_PART, &pool) : 1;
+  if (job->parts > job->dims[1]) job->parts = job->dims[1];
+  if (job->parts <= 1) return job->k->scale_by_factors(job->g, job->dims, job->fa, job->fb, job->u);
+  lopt_pool_run(pool, job->parts, factors_part, job);
+  double sum = 0.0;
+  for (size_t i = 0; i < job->parts; i++) sum += job->sums[i];
+  return sum;
 }
 
 /* Reads dims [pre, na, mid, nb, post] from arguments first..first+4 and the derived sizes. */
@@ -479,8 +629,7 @@ napi_value js_factored_moments(napi_env env, napi_callback_info info) {
       !disjoint(&c, sb, sg, false) || !disjoint(&c, sa, sb, false))
     return NULL;
   // Scratch: the sums over axis a for one leading index, then post sums over axis b.
-  instance_data *inst = NULL;
-  napi_get_instance_data(env, (void **)&inst);
+  instance_data *inst = instance(env);
   const size_t want = dims[2] * dims[3] * dims[4] + dims[4];
   if (inst && inst->scratch_len < want) {
     double *grown = realloc(inst->scratch, want * sizeof(double));
@@ -514,7 +663,8 @@ napi_value js_scale_by_factors(napi_env env, napi_callback_info info) {
       !disjoint(&c, su, span(fa, without_a, 4, "fWithoutA"), false) ||
       !disjoint(&c, su, span(fb, without_b, 4, "fWithoutB"), false))
     return NULL;
-  return number(env, c.k->scale_by_factors(g, dims, fa, fb, u));
+  factors_job job = {.k = c.k, .g = g, .fa = fa, .fb = fb, .u = u, .dims = {dims[0], dims[1], dims[2], dims[3], dims[4]}};
+  return number(env, run_factors(env, &job, total));
 }
 
 // ---- BLAS, info and module setup ------------------------------------------------------------------
@@ -544,6 +694,43 @@ static napi_value js_set_blas_threads(napi_env env, napi_callback_info info) {
   }
   openblas_set_num_threads((int)n);
   return undefined(env);
+}
+
+/* setThreads(n): this instance's calls run on n threads (the fused updates and convolutions cut into
+   parts, see glue_parts), and OpenBLAS, process-wide, on n threads too. */
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  call_t c;
+  size_t n;
+  if (!begin(env, info, &c, 1, "setThreads") || !arg_size(&c, 0, "threads", &n)) return NULL;
+  if (n < 1 || n > LOPT_POOL_MAX_THREADS) {
+    throw_fmt(env, true, "setThreads: threads must be in [1, %d], got %zu", LOPT_POOL_MAX_THREADS, n);
+    return NULL;
+  }
+  instance_data *inst = instance(env);
+  if (!inst) {
+    napi_throw_error(env, NULL, "setThreads: no instance data");
+    return NULL;
+  }
+  if (n != glue_threads(env, NULL)) {
+    lopt_pool *pool = n > 1 ? lopt_pool_create(n) : NULL;
+    if (n > 1 && !pool) {
+      throw_fmt(env, true, "setThreads: cannot start %zu threads", n);
+      return NULL;
+    }
+    lopt_pool_destroy(inst->pool);
+    inst->pool = pool;
+    inst->threads = n;
+  }
+  // Only on a change: another thread may be inside a gemm, and its count is already right.
+  if (openblas_get_num_threads() != (int)n) openblas_set_num_threads((int)n);
+  return undefined(env);
+}
+
+static napi_value js_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_uint32(env, (uint32_t)glue_threads(env, NULL), &v);
+  return v;
 }
 
 static void set_string(napi_env env, napi_value obj, const char *key, const char *value) {
@@ -578,6 +765,8 @@ static napi_value js_info(napi_env env, napi_callback_info info) {
   set_string(env, obj, "blasCore", openblas_get_corename());
   napi_create_int32(env, openblas_get_num_threads(), &v);
   napi_set_named_property(env, obj, "blasThreads", v);
+  napi_create_uint32(env, (uint32_t)glue_threads(env, NULL), &v);
+  napi_set_named_property(env, obj, "threads", v);
   return obj;
 }
 
@@ -591,6 +780,8 @@ static void finalize_instance(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   instance_data *inst = data;
+  lopt_pool_destroy(inst->pool);
+  for (size_t i = 0; i < LOPT_POOL_MAX_THREADS; i++) free(inst->part_buf[i]);
   free(inst->scratch);
   free(inst);
 }
@@ -659,6 +850,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor extra[] = {
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setBlasThreads", NULL, js_set_blas_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"threads", NULL, js_threads, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof extra / sizeof extra[0], extra);
   return exports;

@@ -14,6 +14,7 @@
 #include <node_api.h>
 
 #include "kernels.h"
+#include "thread_pool.h"
 
 #define MAX_ARGS 12
 
@@ -54,6 +55,18 @@ bool need_exact(call_t *c, const char *name, size_t have, size_t want);
 /* Outputs must not overlap other arguments; allow_same accepts the exact same start (an in-place call). */
 bool disjoint(call_t *c, span_t a, span_t b, bool allow_same);
 bool mul_size(call_t *c, size_t a, size_t b, size_t *out);
+
+/* The calling instance's threads (setThreads; 1 by default) and its pool (NULL at one thread). */
+size_t glue_threads(napi_env env, lopt_pool **pool);
+
+/* Parts to cut a call of `work` units into: the instance's thread count, but no more than work /
+   min_per_part (at least 1), so that a small call stays on the calling thread. */
+size_t glue_parts(napi_env env, size_t work, size_t min_per_part, lopt_pool **pool);
+
+/* A buffer of at least `floats` floats owned by the instance for part `part` of a threaded call (a
+   kernel's workspace, a partial result); grown as needed, reused across calls. NULL (with an Error
+   thrown) when memory runs out. */
+float *glue_part_buffer(napi_env env, size_t part, size_t floats);
 
 static inline span_t span(const void *p, size_t elements, size_t element_size, const char *name) {
   span_t s = {p, elements * element_size, name};

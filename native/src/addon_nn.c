@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-static const lopt_nn_kernels *nn_table(const lopt_kernels *k) {
+const lopt_nn_kernels *nn_table(const lopt_kernels *k) {
 #if defined(__x86_64__) || defined(__i386__)
   if (k == &lopt_kernels_avx512) return &lopt_nn_kernels_avx512;
   if (k == &lopt_kernels_avx2) return &lopt_nn_kernels_avx2;
@@ -17,7 +17,7 @@ static const lopt_nn_kernels *nn_table(const lopt_kernels *k) {
   return &lopt_nn_kernels_scalar;
 }
 
-static bool mul3(call_t *c, size_t a, size_t b, size_t d, size_t *out) {
+bool mul3(call_t *c, size_t a, size_t b, size_t d, size_t *out) {
   size_t ab;
   return mul_size(c, a, b, &ab) && mul_size(c, ab, d, out);
 }
@@ -70,14 +70,7 @@ napi_value js_col2im(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* The packed geometry of the conv2d kernels: an Int32Array [batch, height, width, channels, kernelSize,
-   stride, padTop, padLeft, outHeight, outWidth, outChannels]; the sizes of x, y (dy), w and the scratch. */
-typedef struct {
-  lopt_conv_geometry g;
-  size_t co, x_len, y_len, w_len, ws_len;
-} conv_args;
-
-static bool arg_conv_packed(call_t *c, size_t i, conv_args *a) {
+bool arg_conv_packed(call_t *c, size_t i, conv_args *a) {
   int32_t *v;
   size_t n;
   if (!arg_i32(c, i, "geometry", &v, &n)) return false;
@@ -120,6 +113,76 @@ napi_value js_conv2d_workspace_size(napi_env env, napi_callback_info info) {
   return number(env, (double)a.ws_len);
 }
 
+// ---- convolutions on several threads --------------------------------------------------------------
+
+/* Multiply-adds per part below which a convolution stays on fewer threads (bench/threads.ts). */
+#define CONV_MACS_PER_PART (1u << 21)
+
+typedef enum { CONV_FORWARD, CONV_BACKWARD_INPUT, CONV_BACKWARD_FILTER } conv_kind;
+
+/* One conv2d call cut into sub-batches of images. Only Winograd convolutions are cut: the other path's
+   sgemm already runs on OpenBLAS's threads. Forward and input gradient compute each image alone, with
+   each output element one chain of multiply-adds whatever the batch, so parts give the unsplit call's
+   bits; the filter gradient sums over images, so each part after the first writes a partial dw, added
+   to the first part's in part order. */
+typedef struct {
+  const lopt_nn_kernels *k;
+  conv_kind kind;
+  const conv_args *a;
+  const float *x, *dy, *w, *bias; /* the arguments the kind reads */
+  float *out;                     /* y, dx or dw */
+  size_t parts;
+  float *ws[LOPT_POOL_MAX_THREADS];      /* each part's workspace (part 0: the caller's) */
+  float *partial[LOPT_POOL_MAX_THREADS]; /* the filter gradient's partial dw of parts 1, 2, … */
+} conv_job;
+
+static void conv_part(void *ctx, size_t index) {
+  conv_job *job = ctx;
+  const lopt_conv_geometry *g = &job->a->g;
+  size_t b0, images;
+  lopt_pool_part(g->batch, job->parts, index, 1, &b0, &images);
+  lopt_conv_geometry part = *g;
+  part.batch = images;
+  const size_t x_off = b0 * g->height * g->width * g->channels, y_off = b0 * g->out_height * g->out_width * job->a->co;
+  const size_t co = job->a->co;
+  switch (job->kind) {
+    case CONV_FORWARD:
+      job->k->conv2d_forward(job->x + x_off, &part, job->w, job->bias, co, job->out + y_off, job->ws[index]);
+      break;
+    case CONV_BACKWARD_INPUT:
+      job->k->conv2d_backward_input(job->dy + y_off, &part, job->w, co, job->out + x_off, job->ws[index]);
+      break;
+    case CONV_BACKWARD_FILTER:
+      job->k->conv2d_backward_filter(job->x + x_off, job->dy + y_off, &part, co,
+                                     index ? job->partial[index] : job->out, job->ws[index]);
+      break;
+  }
+}
+
+/* Runs the call on the instance's threads when it is a large enough Winograd convolution, else as the
+   plain kernel call; false (an Error thrown) when the parts' buffers cannot be allocated. */
+static bool run_conv(napi_env env, conv_job *job, float *ws) {
+  const lopt_conv_geometry *g = &job->a->g;
+  const size_t macs = g->batch * g->out_height * g->out_width * g->channels * job->a->co;
+  lopt_pool *pool = NULL;
+  job->parts = lopt_conv_winograd(g) ? glue_parts(env, macs, CONV_MACS_PER_PART, &pool) : 1;
+  if (job->parts > g->batch) job->parts = g->batch > 0 ? g->batch : 1;
+  job->ws[0] = ws;
+  const bool filter = job->kind == CONV_BACKWARD_FILTER;
+  for (size_t i = 1; i < job->parts; i++) {
+    float *buffer = glue_part_buffer(env, i, job->a->ws_len + (filter ? job->a->w_len : 0));
+    if (!buffer) return false;
+    job->ws[i] = buffer;
+    job->partial[i] = buffer + job->a->ws_len;
+  }
+  lopt_pool_run(pool, job->parts, conv_part, job);
+  if (filter) {
+    for (size_t i = 1; i < job->parts; i++)
+      for (size_t j = 0; j < job->a->w_len; j++) job->out[j] += job->partial[i][j];
+  }
+  return true;
+}
+
 napi_value js_conv2d_forward(napi_env env, napi_callback_info info) {
   call_t c;
   conv_args a;
@@ -138,8 +201,8 @@ napi_value js_conv2d_forward(napi_env env, napi_callback_info info) {
       !disjoint(&c, sy, sws, false) || !disjoint(&c, sws, sx, false) || !disjoint(&c, sws, sw, false) ||
       !disjoint(&c, sws, sb, false))
     return NULL;
-  nn_table(c.k)->conv2d_forward(x, &a.g, w, bias, a.co, y, ws);
-  return undefined(env);
+  conv_job job = {.k = nn_table(c.k), .kind = CONV_FORWARD, .a = &a, .x = x, .w = w, .bias = bias, .out = y};
+  return run_conv(env, &job, ws) ? undefined(env) : NULL;
 }
 
 napi_value js_conv2d_backward_input(napi_env env, napi_callback_info info) {
@@ -159,8 +222,8 @@ napi_value js_conv2d_backward_input(napi_env env, napi_callback_info info) {
   if (!disjoint(&c, sdx, sdy, false) || !disjoint(&c, sdx, sw, false) || !disjoint(&c, sdx, sws, false) ||
       !disjoint(&c, sws, sdy, false) || !disjoint(&c, sws, sw, false))
     return NULL;
-  nn_table(c.k)->conv2d_backward_input(dy, &a.g, w, a.co, dx, ws);
-  return undefined(env);
+  conv_job job = {.k = nn_table(c.k), .kind = CONV_BACKWARD_INPUT, .a = &a, .dy = dy, .w = w, .out = dx};
+  return run_conv(env, &job, ws) ? undefined(env) : NULL;
 }
 
 napi_value js_conv2d_backward_filter(napi_env env, napi_callback_info info) {
@@ -180,8 +243,8 @@ napi_value js_conv2d_backward_filter(napi_env env, napi_callback_info info) {
   if (!disjoint(&c, sdw, sx, false) || !disjoint(&c, sdw, sdy, false) || !disjoint(&c, sdw, sws, false) ||
       !disjoint(&c, sws, sx, false) || !disjoint(&c, sws, sdy, false))
     return NULL;
-  nn_table(c.k)->conv2d_backward_filter(x, dy, &a.g, a.co, dw, ws);
-  return undefined(env);
+  conv_job job = {.k = nn_table(c.k), .kind = CONV_BACKWARD_FILTER, .a = &a, .x = x, .dy = dy, .out = dw};
+  return run_conv(env, &job, ws) ? undefined(env) : NULL;
 }
 
 napi_value js_spatial_mean(napi_env env, napi_callback_info info) {

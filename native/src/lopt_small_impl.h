@@ -383,6 +383,18 @@ static void K(periodic_fill)(K(small_periodic) *p, const lopt_mlp_tensor *t, con
   }
 }
 
+/* The lanes of v at the lane indices idx: GCC's __builtin_shuffle; clang (the WebAssembly build,
+   scripts/build-wasm.mjs) has no shuffle with a variable mask, so it reads the lanes one by one. */
+INLINE vf K(permute)(vf v, vi idx) {
+#if defined(__clang__)
+  vf out;
+  for (size_t l = 0; l < CH; l++) out[l] = v[idx[l] & (CH - 1)];
+  return out;
+#else
+  return __builtin_shuffle(v, idx);
+#endif
+}
+
 /* The expanded values of the `blocks` blocks of chunk c (as small_expand). */
 static void K(periodic_expand)(const K(small_periodic) *p, size_t c, size_t blocks, int square, float *q,
                                float *base) {
@@ -390,7 +402,7 @@ static void K(periodic_expand)(const K(small_periodic) *p, size_t c, size_t bloc
     const vf window = K(load)(p->fixed + j * (p->runs + CH) + CH * c);
     float *out = j < 3 ? q + j * SMALL_CHUNK : base + (j - 3) * SMALL_CHUNK;
     for (size_t b = 0; b < blocks; b++) {
-      const vf fixed = __builtin_shuffle(window, p->run_of[b]), moving = p->moving[j * CH + b];
+      const vf fixed = K(permute)(window, p->run_of[b]), moving = p->moving[j * CH + b];
       vf x;
       if (j < 3) {
         x = moving * fixed;

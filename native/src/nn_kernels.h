@@ -1,6 +1,7 @@
-// Kernel table of the layer kernels (convolution, pooling, embedding, LSTM cells, sigmoid/tanh and the
-// sigmoid-MSE loss). nn_kernels.c compiles every kernel once per instruction set (AVX-512, AVX2+FMA,
-// baseline x86-64) from nn_kernels_impl.h; addon_nn.c picks the table matching addon.c's choice.
+// Kernel table of the layer kernels (convolution, pooling, embedding, LSTM cells, sigmoid/tanh, the
+// sigmoid-MSE loss, BatchNorm/LayerNorm, max pooling, GELU and attention's causal softmax).
+// nn_kernels.c compiles every kernel once per instruction set (AVX-512, AVX2+FMA, baseline x86-64)
+// from nn_kernels_impl.h; addon_nn.c picks the table matching addon.c's choice.
 //
 // Arguments are validated by addon_nn.c before a kernel runs (lengths, index ranges, overlaps), as for
 // kernels.h: no kernel uses `restrict`, and only the exact aliases the interface allows reach them.
@@ -55,7 +56,33 @@ size_t lopt_conv_workspace(const lopt_conv_geometry *g, size_t out_channels);
     (float *gates, const float *c_prev, size_t rows, size_t hidden, float *c, float *h, float *tanh_c))       \
   X(lstm_cell_backward, "lstmCellBackward", void,                                                             \
     (const float *act, const float *c_prev, const float *tanh_c, const float *dh, float *dc, size_t rows,     \
-     size_t hidden, float *dgates))
+     size_t hidden, float *dgates))                                                                           \
+  /* Normalization (nn_norm_impl.h): see batchNormForward … layerNormBackward in src/engine/backend.ts. */   \
+  X(batch_norm_forward, "batchNormForward", void,                                                             \
+    (const float *x, size_t rows, size_t channels, const float *gamma, const float *beta, double eps,         \
+     bool training, float *mean, float *inv_std, float *y))                                                   \
+  X(batch_norm_backward, "batchNormBackward", void,                                                           \
+    (const float *x, const float *dy, size_t rows, size_t channels, const float *gamma, const float *mean,    \
+     const float *inv_std, float *dx, float *dgamma, float *dbeta))                                           \
+  X(layer_norm_forward, "layerNormForward", void,                                                             \
+    (const float *x, size_t rows, size_t features, const float *gamma, const float *beta, double eps,         \
+     float *mean, float *inv_std, float *y))                                                                  \
+  X(layer_norm_backward, "layerNormBackward", void,                                                           \
+    (const float *x, const float *dy, size_t rows, size_t features, const float *gamma, const float *mean,    \
+     const float *inv_std, float *dx, float *dgamma, float *dbeta))                                           \
+  /* Pooling and the residual sum (nn_pool_impl.h). */                                                       \
+  X(max_pool_forward, "maxPoolForward", void,                                                                 \
+    (const float *x, const lopt_conv_geometry *g, float *y, int32_t *argmax))                                 \
+  X(max_pool_backward, "maxPoolBackward", void,                                                               \
+    (const float *dy, const int32_t *argmax, size_t count, size_t dx_len, float *dx))                         \
+  X(add, "add", void, (size_t n, const float *a, const float *b, float *out))                                 \
+  /* Transformer pieces (nn_transformer_impl.h): GELU and the causal softmax of attention. */                \
+  X(gelu_forward, "geluForward", void, (size_t n, const float *x, float *y))                                  \
+  X(gelu_backward, "geluBackward", void, (size_t n, const float *x, const float *dy, float *dx))              \
+  X(causal_softmax, "causalSoftmax", void,                                                                    \
+    (const float *x, size_t heads, size_t length, float scale, float *y))                                     \
+  X(causal_softmax_backward, "causalSoftmaxBackward", void,                                                   \
+    (const float *y, const float *dy, size_t heads, size_t length, float scale, float *dx))
 
 typedef struct lopt_nn_kernels {
   const char *name; /* "avx512", "avx2" or "scalar" */

@@ -183,6 +183,12 @@ static double K(sigmoid_mse)(size_t n, const float *logits, const float *target,
   return K(combine)(acc) / (double)n;
 }
 
+// ---- normalization, max pooling, the residual sum, GELU, attention's softmax -----------------------
+
+#include "nn_norm_impl.h"
+#include "nn_pool_impl.h"
+#include "nn_transformer_impl.h"
+
 // ---- embedding and layout -------------------------------------------------------------------------
 
 static void K(gather_rows)(const float *table, size_t row_length, const int32_t *indices, size_t count,

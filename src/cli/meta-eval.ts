@@ -29,7 +29,7 @@ export function metaEvalCommand(): Command {
     .option('--every <k>', 'only the θ kept at outer steps that are multiples of K', positiveInt, 1)
     .option('--seeds <n>', 'evaluation seeds per θ and task', positiveInt, 1)
     .option('--steps <n>', 'inner steps per evaluation run', positiveInt, 2000)
-    .option('--backend <name>', 'native, reference or auto (default: $LOPT_BACKEND or auto)')
+    .option('--backend <name>', 'native, wasm, reference or auto (default: $LOPT_BACKEND or auto)')
     .option('--data-dir <dir>', 'data root (default: $LOPT_DATA_DIR or ~/.cache/lopt/data)')
     .option('--json', 'print one JSON summary object as the last stdout line')
     .action((flags: MetaEvalFlags) => runMetaEval(flags));

@@ -88,7 +88,7 @@ export function metaTrainCommand(): Command {
     .option('--loss-after-update', 'meta-loss: loss after the update on a fresh batch')
     .option('--hparam <key=value>', 'learned-optimizer option (repeatable)', keyValue, {})
     .option('--task-opt <key=value>', 'task knob (repeatable)', keyValue, {})
-    .option('--backend <name>', 'native, reference or auto (default: $LOPT_BACKEND or auto)')
+    .option('--backend <name>', 'native, wasm, reference or auto (default: $LOPT_BACKEND or auto)')
     .option('--data-dir <dir>', 'data root (default: $LOPT_DATA_DIR or ~/.cache/lopt/data)')
     .option('--json', 'print one JSON summary object as the last stdout line')
     .option('--redis <url>', 'distributed: redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://… (TLS); see docs/distributed.md')

@@ -7,6 +7,7 @@ import { STUDY_PHASES, type StudyPhase } from '../study/phases.js';
 import type { StudyConfigInput, StudyEvents, StudyResult } from '../study/study.js';
 import { reportFatal, UsageError } from './errors.js';
 import { finiteNumber, positiveInt } from './parse.js';
+import { parseBackendChoice } from '../engine/select.js';
 
 interface StudyFlags {
   tasks?: string[];
@@ -32,6 +33,8 @@ interface StudyFlags {
   runs?: string[];
   sweeps: boolean;
   verbose?: boolean;
+  table1?: string[];
+  table1Timings?: number;
 }
 
 const list = (value: string): string[] => {
@@ -69,7 +72,9 @@ export function studyCommand(): Command {
     .option('--weights <name=file>', 'meta-trained weights of a learned optimizer (repeatable)', weightsArg)
     .option('--backend <name>', 'native, reference or auto (default: $LOPT_BACKEND or auto)')
     .option('--data-dir <dir>', 'data root (default: $LOPT_DATA_DIR or ~/.cache/lopt/data)')
-    .option('--phases <list>', `phases to run, comma-separated (default: all): ${STUDY_PHASES.join(', ')}`, list)
+    .option('--phases <list>', `phases to run, comma-separated (default: all but table1): ${STUDY_PHASES.join(', ')}`, list)
+    .option('--table1 <model>', 'table1 phase: a model to time, TASK or TASK:key=value,... (repeatable; default the paper\'s four: resnet18-v2, resnet50-v2, transformer-byte at L=256 and 512)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--table1-timings <n>', 'table1 phase: timed steps of SGD and of small_fc_lopt per model, alternating (default 10)', positiveInt)
     .option('--variants <spec>', 'feature_mlp_lopt variants to meta-train and evaluate: "features=adafact,m_0.9|hidden=2,4,8"')
     .option('--meta-budget-minutes <m>', 'meta-training budget of each variant, minutes of wall-clock', positiveNumber)
     .option('--variant-task <name>', 'task the variants are meta-trained and evaluated on (default: the first task)')
@@ -109,12 +114,18 @@ export async function studyInput(flags: StudyFlags): Promise<StudyConfigInput> {
     workers: flags.workers, backend: flags.backend as StudyConfigInput['backend'], dataDir: flags.dataDir, phases,
     variants, metaBudgetMinutes: flags.metaBudgetMinutes, variantTask: flags.variantTask, metaLr: flags.metaLr,
     runDirs: flags.runs, ...(flags.sweeps === false ? { sweeps: false } : {}),
+    table1Models: flags.table1,
+    ...(flags.table1Timings ? { table1Timing: { warmup: 1, rounds: flags.table1Timings, block: 1 } } : {}),
     ...(flags.weights ? { weights: flags.weights } : {}),
   };
   for (const [key, value] of Object.entries(given)) if (value !== undefined) (input as Record<string, unknown>)[key] = value;
   if (input.backend === undefined && process.env.LOPT_BACKEND) input.backend = process.env.LOPT_BACKEND as StudyConfigInput['backend'];
-  if (input.backend !== undefined && !['native', 'reference', 'auto'].includes(input.backend)) {
-    throw new UsageError(`unknown backend "${input.backend}": use native, reference or auto`);
+  if (input.backend !== undefined) {
+    try {
+      parseBackendChoice(input.backend);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
   }
   return input;
 }
@@ -169,7 +180,8 @@ async function runStudyCommand(flags: StudyFlags): Promise<void> {
   const lines = [
     `search: ${result.search.ran} runs (${result.search.diverged} diverged)${result.search.remaining ? `, ${result.search.remaining} left` : ''}; ` +
       `evaluation: ${result.eval.ran} runs (${result.eval.diverged} diverged)${result.eval.remaining ? `, ${result.eval.remaining} left` : ''}; ` +
-      `timings: ${result.overhead.measured}; memory: ${result.memory.measured}${result.variants.planned ? `; variants: ${result.variants.done}` : ''}`,
+      `timings: ${result.overhead.measured}; memory: ${result.memory.measured}${result.variants.planned ? `; variants: ${result.variants.done}` : ''}` +
+      `${result.table1.measured + result.table1.remaining ? `; Table 1 rows: ${result.table1.measured}${result.table1.remaining ? `, ${result.table1.remaining} left` : ''}` : ''}`,
     ...result.best.map((b) => `best ${b.task}/${b.optimizer}: mean loss ${b.mean_loss.toFixed(4)} (${b.configs_tried} tried, ${b.configs_diverged} diverged)`),
     `${result.stopped ? 'stopped' : 'done'} in ${result.elapsedSeconds.toFixed(0)} s; database ${result.db}${result.report ? `; report ${result.report.indexPath}` : ''}`,
   ];
@@ -178,7 +190,7 @@ async function runStudyCommand(flags: StudyFlags): Promise<void> {
     process.stdout.write(`${JSON.stringify({
       db: result.db, stopped: result.stopped, stopReason: result.stopReason, etaSeconds: result.etaSeconds,
       elapsedSeconds: result.elapsedSeconds, search: result.search, eval: result.eval, overhead: result.overhead,
-      memory: result.memory, variants: result.variants, best: result.best, missing: result.missing,
+      memory: result.memory, variants: result.variants, table1: result.table1, best: result.best, missing: result.missing,
       report: result.report ? { indexPath: result.report.indexPath, plots: result.report.plots.length, missing: result.report.missing } : null,
     })}\n`);
   }

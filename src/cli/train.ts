@@ -1,4 +1,5 @@
 // `lopt train`: trains one task with one optimizer and reports the loss, timing and memory.
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { getBackend, parseBackendChoice } from '../engine/select.js';
 import { countParams } from '../engine/tensor.js';
@@ -35,6 +36,7 @@ interface TrainFlags {
   divergeWindow?: number;
   divergeSmoothing?: number;
   divergeTolerance?: number;
+  threads?: number;
 }
 
 /** The exit code of a run that diverged under --fail-on-diverge. */
@@ -56,7 +58,8 @@ export function trainCommand(): Command {
     .option('--seed <s>', 'random seed', nonNegativeInt, 0)
     .option('--batch-size <b>', 'shorthand for --task-opt batchSize=B', positiveInt)
     .option('--eval-every <n>', 'also report validation and test loss every N steps', positiveInt)
-    .option('--backend <name>', 'native, reference or auto (default: $LOPT_BACKEND or auto)')
+    .option('--backend <name>', 'native, wasm, reference or auto (default: $LOPT_BACKEND or auto)')
+    .option('--threads <n>', 'threads for the native kernels and BLAS (default: every core, os.availableParallelism())', positiveInt)
     .option('--data-dir <dir>', 'data root (default: $LOPT_DATA_DIR or ~/.cache/lopt/data)')
     .option('--out <file>', 'write the per-step loss curve as CSV')
     .option('--json', 'print one JSON summary object as the last stdout line')
@@ -80,6 +83,8 @@ function runTrain(flags: TrainFlags): void {
     throw new UsageError(`${(error as Error).message.replace(/^divergence (\w+)/, (_, key: string) => `--diverge-${key}`)}`);
   }
   const backend = getBackend(parseBackendChoice(flags.backend ?? process.env.LOPT_BACKEND));
+  // One run has the machine to itself: every core, unless --threads says otherwise.
+  backend.setThreads?.(flags.threads ?? availableParallelism());
   const knobs: Record<string, unknown> = { ...flags.taskOpt };
   if (flags.batchSize !== undefined) knobs.batchSize = flags.batchSize;
   const task = getTask(flags.task, { ...knobs, backend, dataDir: flags.dataDir });
@@ -138,10 +143,11 @@ function runTrain(flags: TrainFlags): void {
     ...(choice.theta ? { theta: choice.theta.source, metaParams: choice.theta.metaParams, metaTrainedOn: choice.theta.metaTrainedOn } : {}),
     taskOptions: knobs,
     simd: backend.info().simd,
+    threads: backend.threads?.() ?? 1,
     ...(backend.info().blas ? { blas: backend.info().blas } : {}),
   };
   const lines = [
-    `task ${summary.task} (${summary.paramCount} parameters, batch ${summary.batchSize}), optimizer ${summary.optimizer}, backend ${summary.backend} (${summary.simd})`,
+    `task ${summary.task} (${summary.paramCount} parameters, batch ${summary.batchSize}), optimizer ${summary.optimizer}, backend ${summary.backend} (${summary.simd}, ${summary.threads} thread${summary.threads === 1 ? '' : 's'})`,
     ...(choice.theta ? [`θ: ${choice.theta.source}${choice.theta.metaTrainedOn.length ? `, meta-trained on ${choice.theta.metaTrainedOn.join(', ')}` : ''}`] : []),
     `loss: initial ${fmt(summary.initialLoss)}, final ${fmt(summary.finalLoss)}, mean over ${summary.stepsDone} steps ${fmt(summary.meanLoss)}`,
     ...(result.divergedAt !== undefined ? [`diverged at step ${result.divergedAt}${summary.stepsDone < summary.steps ? ` (stopped; ${summary.steps} steps asked)` : ''}`] : []),

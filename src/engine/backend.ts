@@ -8,7 +8,7 @@
 
 import type { MlpLoptNet, MlpLoptTensor } from './mlp-lopt.js';
 
-export type BackendName = 'native' | 'reference';
+export type BackendName = 'native' | 'wasm' | 'reference';
 
 /** Five-dimensional view `[pre, na, mid, nb, post]` of a tensor with two marked axes a < b. */
 export type FactoredDims = readonly [pre: number, na: number, mid: number, nb: number, post: number];
@@ -33,11 +33,20 @@ export interface BackendInfo {
   /** BLAS used for gemm and its thread count. */
   blas: string;
   blasThreads: number;
+  /** Threads of the backend's own kernels (setThreads); absent for a backend without threads. */
+  threads?: number;
 }
 
 export interface Backend {
   readonly name: BackendName;
   info(): BackendInfo;
+  /**
+   * Threads for this thread's kernels and the BLAS behind gemm (the native backend; a backend without
+   * threads leaves these out, and callers skip them: `backend.setThreads?.(n)`). A given count always
+   * gives the same results; 1 is the single-threaded kernels.
+   */
+  setThreads?(threads: number): void;
+  threads?(): number;
 
   // ---- matrix products ------------------------------------------------------------------------
   /**
@@ -167,6 +176,71 @@ export interface Backend {
     act: Float32Array, cPrev: Float32Array, tanhC: Float32Array, dh: Float32Array, dc: Float32Array,
     rows: number, hidden: number, dGates: Float32Array,
   ): void;
+
+  // ---- normalization, pooling, residual sums, GELU, attention (ResNet V2 and the transformer) -----
+  /**
+   * BatchNorm over the rows of x [rows, channels] (NHWC activations: rows = batch·height·width), with
+   * Haiku's formulas (hk.BatchNorm). When training, first mean[c] ← the column mean and invStd[c] ←
+   * 1/sqrt(var + eps) with var = E[x²] − E[x]² (clamped at 0, sums in double); otherwise mean and
+   * invStd are read (running statistics). Then y ← (x − mean)·(gamma·invStd) + beta, in float. y may
+   * alias x.
+   */
+  batchNormForward(
+    x: Float32Array, rows: number, channels: number, gamma: Float32Array, beta: Float32Array, eps: number,
+    training: boolean, mean: Float32Array, invStd: Float32Array, y: Float32Array,
+  ): void;
+  /**
+   * Backward of training-mode batchNormForward from its x, mean and invStd, with x̂ = (x − mean)·invStd:
+   * dbeta ← Σ_rows dy, dgamma ← Σ_rows dy·x̂ (double sums, overwriting), then dx ← gamma·invStd·((dy −
+   * dbeta/rows) − x̂·dgamma/rows). dx may alias dy.
+   */
+  batchNormBackward(
+    x: Float32Array, dy: Float32Array, rows: number, channels: number, gamma: Float32Array,
+    mean: Float32Array, invStd: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  ): void;
+  /**
+   * LayerNorm over the last axis of x [rows, features] (hk.LayerNorm(axis=-1)): mean[r] and invStd[r] ←
+   * 1/sqrt(var + eps) of each row as in batchNormForward, then y ← ((x − mean)·invStd)·gamma + beta.
+   * y may alias x.
+   */
+  layerNormForward(
+    x: Float32Array, rows: number, features: number, gamma: Float32Array, beta: Float32Array, eps: number,
+    mean: Float32Array, invStd: Float32Array, y: Float32Array,
+  ): void;
+  /**
+   * Backward of layerNormForward: dgamma ← Σ_rows dy·x̂, dbeta ← Σ_rows dy (overwriting), and per row with
+   * g = dy·gamma: dx ← invStd·((g − mean(g)) − x̂·mean(g·x̂)). dx may alias dy.
+   */
+  layerNormBackward(
+    x: Float32Array, dy: Float32Array, rows: number, features: number, gamma: Float32Array,
+    mean: Float32Array, invStd: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  ): void;
+  /**
+   * Max pooling over the windows of im2col's geometry (outChannels = channels): y[b, oh, ow, c] ← the
+   * largest x[b, ih, iw, c] of the window inside the image (positions outside are −inf, SAME padding),
+   * argmax ← its flat index into x (the first maximum in (kh, kw) order; −1 and y = −inf for a window
+   * with no position inside the image).
+   */
+  maxPoolForward(x: Float32Array, geometry: ConvGeometry, y: Float32Array, argmax: Int32Array): void;
+  /** dx ← 0, then dx[argmax[i]] += dy[i] for i = 0, 1, … (skipping argmax −1): the gradient of maxPoolForward. */
+  maxPoolBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array): void;
+  /** out ← a + b elementwise (a residual connection); out may alias a or b. */
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** y ← ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (GELU, jax.nn.gelu's tanh form); y may alias x. */
+  geluForward(x: Float32Array, y: Float32Array): void;
+  /** dx ← dy·GELU′(x); dx may alias dy. */
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * Causal softmax of attention scores x [heads, length, length] (query i, key j): y[h, i, j] ←
+   * exp(scale·x[h, i, j])/Σ_{k ≤ i} exp(scale·x[h, i, k]) for j ≤ i, 0 for j > i (keys after the
+   * query are masked). y may alias x.
+   */
+  causalSoftmax(x: Float32Array, heads: number, length: number, scale: number, y: Float32Array): void;
+  /**
+   * The gradient with respect to x of causalSoftmax, from its output y: dx[h, i, j] ← scale·y·(dy −
+   * Σ_{k ≤ i} y[h, i, k]·dy[h, i, k]) for j ≤ i, 0 for j > i. dx may alias dy.
+   */
+  causalSoftmaxBackward(y: Float32Array, dy: Float32Array, heads: number, length: number, scale: number, dx: Float32Array): void;
 
   // ---- fused optimizer kernels: one pass over each tensor ----------------------------------------
   /** p ← p − lr·g. */

@@ -58,6 +58,18 @@ interface NativeKernels {
   swapLeadingAxes: Backend['swapLeadingAxes'];
   lstmCellForward: Backend['lstmCellForward'];
   lstmCellBackward: Backend['lstmCellBackward'];
+  batchNormForward: Backend['batchNormForward'];
+  batchNormBackward: Backend['batchNormBackward'];
+  layerNormForward: Backend['layerNormForward'];
+  layerNormBackward: Backend['layerNormBackward'];
+  /** Geometry packed as for conv2d, with outChannels = channels. */
+  maxPoolForward(x: Float32Array, geometry: Int32Array, y: Float32Array, argmax: Int32Array): void;
+  maxPoolBackward: Backend['maxPoolBackward'];
+  add: Backend['add'];
+  geluForward: Backend['geluForward'];
+  geluBackward: Backend['geluBackward'];
+  causalSoftmax: Backend['causalSoftmax'];
+  causalSoftmaxBackward: Backend['causalSoftmaxBackward'];
   sgdStep: Backend['sgdStep'];
   sgdmStep: Backend['sgdmStep'];
   adamStep: Backend['adamStep'];
@@ -86,8 +98,10 @@ interface NativeKernels {
 
 interface NativeBinding {
   paths: Partial<Record<NativeSimdPath, NativeKernels>>;
-  info(): { simd: NativeSimdPath; simdPaths: NativeSimdPath[]; blas: string; blasCore: string; blasThreads: number };
+  info(): { simd: NativeSimdPath; simdPaths: NativeSimdPath[]; blas: string; blasCore: string; blasThreads: number; threads: number };
   setBlasThreads(threads: number): void;
+  setThreads(threads: number): void;
+  threads(): number;
 }
 
 const ADDON = 'build/Release/lopt_native.node';
@@ -152,6 +166,29 @@ export function setNativeBlasThreads(threads: number): void {
   loadBinding().setBlasThreads(threads);
 }
 
+/**
+ * Threads of this thread's native kernels (the addon's pool: fused optimizer updates and Winograd
+ * convolutions cut into parts) and of OpenBLAS (process-wide). The addon starts at 1 in every thread;
+ * results are the same bits for a given count, and 1 is the unthreaded kernels.
+ */
+export function setNativeThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+  loadBinding().setThreads(threads);
+}
+
+/**
+ * For a worker thread that runs one of many tasks at once (meta-training, study and evaluator workers):
+ * its kernels stay on one thread, since the cores go to the workers. A no-op when the addon cannot load
+ * (the worker then runs the reference backend, which has no threads).
+ */
+export function keepWorkerSingleThreaded(): void {
+  try {
+    loadBinding().setThreads(1);
+  } catch {
+    // no addon: nothing runs threaded
+  }
+}
+
 /** The native backend; throws an Error with a short reason when the addon cannot load. */
 export function loadNativeBackend(options: NativeBackendOptions = {}): Backend {
   const addon = loadBinding();
@@ -176,8 +213,10 @@ export function loadNativeBackend(options: NativeBackendOptions = {}): Backend {
     name: 'native',
     info(): BackendInfo {
       const info = addon.info();
-      return { name: 'native', simd, blas: `${info.blas} (core ${info.blasCore})`, blasThreads: info.blasThreads };
+      return { name: 'native', simd, blas: `${info.blas} (core ${info.blasCore})`, blasThreads: info.blasThreads, threads: info.threads };
     },
+    setThreads: setNativeThreads,
+    threads: () => addon.threads(),
     gemm: k.gemm,
     fill: k.fill,
     axpy: k.axpy,
@@ -211,6 +250,17 @@ export function loadNativeBackend(options: NativeBackendOptions = {}): Backend {
     swapLeadingAxes: k.swapLeadingAxes,
     lstmCellForward: k.lstmCellForward,
     lstmCellBackward: k.lstmCellBackward,
+    batchNormForward: k.batchNormForward,
+    batchNormBackward: k.batchNormBackward,
+    layerNormForward: k.layerNormForward,
+    layerNormBackward: k.layerNormBackward,
+    maxPoolForward: (x, g, y, argmax) => k.maxPoolForward(x, packConv(g, g.channels), y, argmax),
+    maxPoolBackward: k.maxPoolBackward,
+    add: k.add,
+    geluForward: k.geluForward,
+    geluBackward: k.geluBackward,
+    causalSoftmax: k.causalSoftmax,
+    causalSoftmaxBackward: k.causalSoftmaxBackward,
     sgdStep: k.sgdStep,
     sgdmStep: k.sgdmStep,
     adamStep: k.adamStep,

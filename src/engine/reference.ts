@@ -2,6 +2,7 @@
 // native backend is tested against, and the fallback when the addon cannot load.
 import type { Backend, BackendInfo, ConvGeometry, FactoredDims } from './backend.js';
 import { mlpLoptAccumulate, mlpLoptApply, nnAdamStep } from './mlp-lopt-reference.js';
+import { layerKernelsReference } from './layer-kernels-reference.js';
 
 function gemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number,
@@ -342,6 +343,7 @@ export const referenceBackend: Backend = {
   },
   lstmCellForward,
   lstmCellBackward,
+  ...layerKernelsReference,
   sgdStep(p, g, lr) { for (let i = 0; i < p.length; i++) p[i] -= lr * g[i]; },
   sgdmStep(p, m, g, lr, momentum, nesterov) {
     for (let i = 0; i < p.length; i++) {

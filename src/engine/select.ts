@@ -2,6 +2,7 @@
 import type { Backend, BackendName } from './backend.js';
 import { loadNativeBackend } from './native.js';
 import { referenceBackend } from './reference.js';
+import { loadWasmBackend } from './wasm-node.js';
 
 export type BackendChoice = BackendName | 'auto';
 
@@ -22,17 +23,19 @@ export function tryNativeBackend(): { backend?: Backend; error?: Error } {
 
 export function parseBackendChoice(value: string | undefined): BackendChoice {
   if (value === undefined || value === '' || value === 'auto') return 'auto';
-  if (value === 'native' || value === 'reference') return value;
-  throw new Error(`unknown backend "${value}": use native, reference or auto`);
+  if (value === 'native' || value === 'wasm' || value === 'reference') return value;
+  throw new Error(`unknown backend "${value}": use native, wasm, reference or auto`);
 }
 
 /**
  * The backend to use. `auto` (the default, unless $LOPT_BACKEND names one) is native when the addon
  * loads; otherwise one line on stderr says why and the reference backend runs. Asking for `native`
- * explicitly when it cannot load is an error.
+ * explicitly when it cannot load is an error. `wasm` is the WebAssembly build of the kernels
+ * (src/engine/wasm.ts), never chosen by `auto`: native is faster wherever it loads.
  */
 export function getBackend(choice: BackendChoice = parseBackendChoice(process.env.LOPT_BACKEND)): Backend {
   if (choice === 'reference') return referenceBackend;
+  if (choice === 'wasm') return loadWasmBackend();
   const native = tryNativeBackend();
   if (native.backend) return native.backend;
   if (choice === 'native') {

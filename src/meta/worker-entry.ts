@@ -2,8 +2,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SlotGroup, type SlotContext } from './slots.js';
 import type { SlotState } from './unroll.js';
+import { keepWorkerSingleThreaded } from '../engine/native.js';
 
 const data = workerData as { ctx: SlotContext; indices: number[]; states: SlotState[] };
+// One of many workers at once: its kernels keep one thread (the cores go to the workers).
+keepWorkerSingleThreaded();
 let group: SlotGroup | null = null;
 let initError: string | null = null;
 try {

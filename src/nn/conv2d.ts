@@ -1,7 +1,8 @@
 // 2-D convolution over NHWC images with TensorFlow/Haiku "SAME" padding, with explicit backward. The
 // arithmetic is the backend's conv2d kernels (native: Winograd F(2x2, 3x3) for 3x3 stride-1 layers,
-// im2col + gemm per chunk of images otherwise); the layer keeps its input for the backward pass and
-// one small scratch buffer.
+// im2col + gemm per chunk of images otherwise). What a pass saves for backward lives in a
+// Conv2dActivations object the caller owns (Linear's style); the layer holds only a scratch buffer,
+// which several layers may share (Conv2dOptions.workspace).
 import type { Backend, ConvGeometry } from '../engine/backend.js';
 import type { Key } from '../engine/random.js';
 import type { Params, Tensor } from '../engine/tensor.js';
@@ -13,6 +14,31 @@ export interface Conv2dOptions {
   kernelSize?: number;
   /** Step between windows along both axes; default 1. */
   stride?: number;
+  /** Whether the layer has a bias `<name>/b`; default true (Haiku's ResNets use convolutions without). */
+  bias?: boolean;
+  /**
+   * Scratch of the backend's conv2d kernels, grown when needed. Its contents do not outlive a call, so
+   * the layers of one model may share one (a ResNet's 3x3x512 layers would otherwise each hold megabytes).
+   */
+  workspace?: ConvWorkspace;
+}
+
+/** A scratch buffer for the conv2d kernels (backend.conv2dWorkspaceSize), shareable between layers. */
+export interface ConvWorkspace {
+  data: Float32Array;
+}
+
+/**
+ * What one Conv2d pass writes and its backward reads: the input it saw and its geometry, whether that
+ * forward is still unconsumed, the output and input-gradient buffers (sized on first use, reused).
+ */
+export interface Conv2dActivations {
+  input?: Tensor;
+  geometry?: ConvGeometry;
+  /** Whether the last forward has not yet been consumed by a backward that returned an input gradient. */
+  forwardPending?: boolean;
+  output?: Tensor;
+  inputGrad?: Tensor;
 }
 
 /** Output size and zero padding of one axis under "SAME" padding (TensorFlow, Haiku, XLA). */
@@ -38,18 +64,16 @@ export class Conv2d {
   readonly biasName: string;
   readonly kernelSize: number;
   readonly stride: number;
-  private input?: Tensor;
-  private geometry?: ConvGeometry;
-  /** Whether the last forward has not yet been consumed by a backward that returned an input gradient. */
-  private forwardPending = false;
-  private output?: Tensor;
-  private inputGrad?: Tensor;
-  /** Scratch of the backend's conv2d kernels (backend.conv2dWorkspaceSize), grown when needed. */
-  private workspace = new Float32Array(0);
+  readonly hasBias: boolean;
+  private readonly workspace: ConvWorkspace;
+  /** The zero bias passed to the kernel when the layer has none (constant). */
+  private readonly zeros: Float32Array;
+  /** Used when forward/backward are given no activations (the layer's own, for direct use). */
+  private readonly ownActs: Conv2dActivations = {};
 
   /**
-   * Parameters `<name>/w` [k, k, inChannels, outChannels] (HWIO, as Haiku stores conv kernels) and
-   * `<name>/b` [outChannels].
+   * Parameters `<name>/w` [k, k, inChannels, outChannels] (HWIO, as Haiku stores conv kernels) and,
+   * unless options.bias is false, `<name>/b` [outChannels].
    */
   constructor(
     readonly name: string,
@@ -65,6 +89,14 @@ export class Conv2d {
     }
     this.weightName = `${name}/w`;
     this.biasName = `${name}/b`;
+    this.hasBias = options.bias ?? true;
+    this.workspace = options.workspace ?? { data: new Float32Array(0) };
+    this.zeros = new Float32Array(this.hasBias ? 0 : outChannels);
+  }
+
+  /** A fresh, empty activations object for this layer (buffers are allocated on first use). */
+  createActivations(): Conv2dActivations {
+    return {};
   }
 
   /** Rows of the im2col matrix (and of the gemm): one per input window. */
@@ -73,16 +105,14 @@ export class Conv2d {
   }
 
   get paramCount(): number {
-    return this.windowSize * this.outChannels + this.outChannels;
+    return this.windowSize * this.outChannels + (this.hasBias ? this.outChannels : 0);
   }
 
   /** Haiku's defaults: truncated normal with σ = 1/sqrt(k·k·inChannels) within ±2σ, zero bias. */
   init(key: Key): Params {
     const k = this.kernelSize;
-    return {
-      [this.weightName]: varianceScalingWeight(key, [k, k, this.inChannels, this.outChannels], this.windowSize),
-      [this.biasName]: zeroBias([this.outChannels]),
-    };
+    const weight = { [this.weightName]: varianceScalingWeight(key, [k, k, this.inChannels, this.outChannels], this.windowSize) };
+    return this.hasBias ? { ...weight, [this.biasName]: zeroBias([this.outChannels]) } : weight;
   }
 
   /** The geometry of this layer on a [batch, height, width, inChannels] input. */
@@ -102,22 +132,23 @@ export class Conv2d {
   }
 
   /**
-   * x is [batch, height, width, inChannels]; returns [batch, outHeight, outWidth, outChannels] (buffer
-   * reused). The layer keeps a reference to x for backward: leave it unchanged until then.
+   * x is [batch, height, width, inChannels]; returns [batch, outHeight, outWidth, outChannels] (the
+   * reused buffer of `acts`). `acts` keeps a reference to x for backward: leave it unchanged until then.
    */
-  forward(params: Params, x: Tensor): Tensor {
+  forward(params: Params, x: Tensor, acts: Conv2dActivations = this.ownActs): Tensor {
     if (x.shape.length !== 4 || x.shape[3] !== this.inChannels) {
       throw new Error(`${this.name}: expected input [batch, height, width, ${this.inChannels}], got [${x.shape}]`);
     }
     const [batch, height, width] = x.shape;
     const g = this.geometryFor(batch, height, width);
-    this.input = x;
-    this.geometry = g;
-    this.forwardPending = true;
-    this.output = ensureTensor(this.output, [batch, g.outHeight, g.outWidth, this.outChannels]);
-    this.backend.conv2dForward(x.data, params[this.weightName].data, params[this.biasName].data, g, this.outChannels,
-      this.output.data, this.scratch(g));
-    return this.output;
+    acts.input = x;
+    acts.geometry = g;
+    acts.forwardPending = true;
+    const output = ensureTensor(acts.output, [batch, g.outHeight, g.outWidth, this.outChannels]);
+    acts.output = output;
+    const bias = this.hasBias ? params[this.biasName].data : this.zeros;
+    this.backend.conv2dForward(x.data, params[this.weightName].data, bias, g, this.outChannels, output.data, this.scratch(g));
+    return output;
   }
 
   /**
@@ -125,29 +156,30 @@ export class Conv2d {
    * `needInputGrad` is false (the first layer skips it). One backward per forward: a backward that
    * returned the input gradient consumes the forward.
    */
-  backward(params: Params, dy: Tensor, grads: Params, needInputGrad = true): Tensor | null {
-    const x = this.input;
-    const g = this.geometry;
+  backward(params: Params, dy: Tensor, grads: Params, needInputGrad = true, acts: Conv2dActivations = this.ownActs): Tensor | null {
+    const x = acts.input;
+    const g = acts.geometry;
     if (!x || !g) throw new Error(`${this.name}: backward called before forward`);
-    if (!this.forwardPending) throw new Error(`${this.name}: backward called twice after one forward`);
+    if (!acts.forwardPending) throw new Error(`${this.name}: backward called twice after one forward`);
     const rows = g.batch * g.outHeight * g.outWidth;
     if (dy.data.length !== rows * this.outChannels) {
       throw new Error(`${this.name}: output gradient has ${dy.data.length} values, expected ${rows * this.outChannels}`);
     }
     const workspace = this.scratch(g);
     this.backend.conv2dBackwardFilter(x.data, dy.data, g, this.outChannels, grads[this.weightName].data, workspace);
-    this.backend.sumRows(dy.data, rows, this.outChannels, grads[this.biasName].data, false);
+    if (this.hasBias) this.backend.sumRows(dy.data, rows, this.outChannels, grads[this.biasName].data, false);
     if (!needInputGrad) return null;
-    this.forwardPending = false;
-    this.inputGrad = ensureTensor(this.inputGrad, [...x.shape]);
-    this.backend.conv2dBackwardInput(dy.data, params[this.weightName].data, g, this.outChannels, this.inputGrad.data, workspace);
-    return this.inputGrad;
+    acts.forwardPending = false;
+    const inputGrad = ensureTensor(acts.inputGrad, [...x.shape]);
+    acts.inputGrad = inputGrad;
+    this.backend.conv2dBackwardInput(dy.data, params[this.weightName].data, g, this.outChannels, inputGrad.data, workspace);
+    return inputGrad;
   }
 
   private scratch(g: ConvGeometry): Float32Array {
     const size = this.backend.conv2dWorkspaceSize(g, this.outChannels);
-    if (this.workspace.length < size) this.workspace = new Float32Array(size);
-    return this.workspace;
+    if (this.workspace.data.length < size) this.workspace.data = new Float32Array(size);
+    return this.workspace.data;
   }
 
   /**

@@ -4,10 +4,16 @@ import { truncatedNormal, type Key } from '../engine/random.js';
 import type { Params, Tensor } from '../engine/tensor.js';
 import { ensureTensor } from './workspace.js';
 
+/** What one Embedding pass writes and its backward reads: a copy of the ids and the output buffer. */
+export interface EmbeddingActivations {
+  ids?: Int32Array;
+  output?: Tensor;
+}
+
 export class Embedding {
   readonly tableName: string;
-  private ids?: Int32Array;
-  private output?: Tensor;
+  /** Used when forward/backward are given no activations (the layer's own, for direct use). */
+  private readonly ownActs: EmbeddingActivations = {};
 
   /** Parameter `<name>/embeddings` [vocabSize, embedDim] (Haiku's name). */
   constructor(
@@ -23,6 +29,11 @@ export class Embedding {
     return this.vocabSize * this.embedDim;
   }
 
+  /** A fresh, empty activations object (buffers are allocated on first use). */
+  createActivations(): EmbeddingActivations {
+    return {};
+  }
+
   /** Haiku's default: truncated normal with σ = 1 within ±2σ. */
   init(key: Key): Params {
     return {
@@ -34,21 +45,22 @@ export class Embedding {
    * Looks up every id (in [0, vocabSize)); returns [...shape, embedDim] (buffer reused), shape
    * defaulting to [ids.length] (e.g. [batch, steps] for token sequences).
    */
-  forward(params: Params, ids: Int32Array, shape: number[] = [ids.length]): Tensor {
+  forward(params: Params, ids: Int32Array, shape: number[] = [ids.length], acts: EmbeddingActivations = this.ownActs): Tensor {
     if (shape.reduce((a, b) => a * b, 1) !== ids.length) throw new Error(`${this.name}: shape [${shape}] does not hold ${ids.length} ids`);
     for (let i = 0; i < ids.length; i++) {
       if (!(ids[i] >= 0 && ids[i] < this.vocabSize)) throw new Error(`${this.name}: id ${ids[i]} outside [0, ${this.vocabSize})`);
     }
-    if (!this.ids || this.ids.length !== ids.length) this.ids = new Int32Array(ids.length);
-    this.ids.set(ids); // kept for backward, safe from later changes to the caller's array
-    this.output = ensureTensor(this.output, [...shape, this.embedDim]);
-    this.backend.gatherRows(params[this.tableName].data, this.embedDim, ids, this.output.data);
-    return this.output;
+    if (!acts.ids || acts.ids.length !== ids.length) acts.ids = new Int32Array(ids.length);
+    acts.ids.set(ids); // kept for backward, safe from later changes to the caller's array
+    const output = ensureTensor(acts.output, [...shape, this.embedDim]);
+    acts.output = output;
+    this.backend.gatherRows(params[this.tableName].data, this.embedDim, ids, output.data);
+    return output;
   }
 
   /** Writes dL/d(table) into `grads` (zeroed, then each output row's gradient added to its id's row). */
-  backward(dy: Tensor, grads: Params): void {
-    const ids = this.ids;
+  backward(dy: Tensor, grads: Params, acts: EmbeddingActivations = this.ownActs): void {
+    const ids = acts.ids;
     if (!ids) throw new Error(`${this.name}: backward called before forward`);
     if (dy.data.length !== ids.length * this.embedDim) {
       throw new Error(`${this.name}: output gradient has ${dy.data.length} values, expected ${ids.length * this.embedDim}`);

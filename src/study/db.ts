@@ -33,6 +33,10 @@
 //              Float32Arrays of params + optimizer state + gradients.
 // variants     Fig. 2 (sweep 'features') and Fig. 3 (sweep 'width') points: a feature_mlp_lopt variant
 //              meta-trained for a stated budget, then evaluated.
+// table1       the paper's Table 1 on this machine: per model (a task at some task_opts), its parameter
+//              count, the median step time of SGD and of a learned optimizer (`label`, small_fc_lopt)
+//              measured interleaved, their ratio, the thread count, and the paper's numbers (TPUv2) where
+//              the row is one of its models (NULL otherwise).
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -140,6 +144,25 @@ CREATE TABLE IF NOT EXISTS variants (
   finished_at TEXT NOT NULL,
   UNIQUE (sweep, features, hidden, task, meta_budget_minutes)
 );
+CREATE TABLE IF NOT EXISTS table1 (
+  id INTEGER PRIMARY KEY,
+  model TEXT NOT NULL,
+  task TEXT NOT NULL,
+  task_opts TEXT NOT NULL,
+  label TEXT NOT NULL,
+  params INTEGER NOT NULL,
+  sgd_ms_per_step REAL NOT NULL,
+  lopt_ms_per_step REAL NOT NULL,
+  ratio REAL NOT NULL,
+  timings INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  paper_params REAL,
+  paper_ratio REAL,
+  backend TEXT NOT NULL,
+  machine TEXT NOT NULL,
+  measured_at TEXT NOT NULL,
+  UNIQUE (task, task_opts, label)
+);
 `;
 
 export type RunPurpose = 'search' | 'eval';
@@ -244,6 +267,26 @@ export interface VariantRow {
   finished_at: string;
 }
 export type NewVariant = Omit<VariantRow, 'id'>;
+
+export interface Table1Row {
+  id: number;
+  model: string;
+  task: string;
+  task_opts: string;
+  label: string;
+  params: number;
+  sgd_ms_per_step: number;
+  lopt_ms_per_step: number;
+  ratio: number;
+  timings: number;
+  threads: number;
+  paper_params: number | null;
+  paper_ratio: number | null;
+  backend: string;
+  machine: string;
+  measured_at: string;
+}
+export type NewTable1 = Omit<Table1Row, 'id'>;
 
 /** Filters for `runs()`; every given field must match. */
 export interface RunFilter {
@@ -522,6 +565,34 @@ export class ResultsDb {
   variants(sweep?: VariantSweep): VariantRow[] {
     const sql = `SELECT * FROM variants ${sweep ? 'WHERE sweep = ?' : ''} ORDER BY sweep, task, features, hidden`;
     return (sweep ? this.db.prepare(sql).all(sweep) : this.db.prepare(sql).all()) as VariantRow[];
+  }
+
+  // ---- Table 1 ----
+
+  upsertTable1(row: NewTable1): void {
+    this.db
+      .prepare(
+        `INSERT INTO table1 (model, task, task_opts, label, params, sgd_ms_per_step, lopt_ms_per_step, ratio, timings,
+           threads, paper_params, paper_ratio, backend, machine, measured_at)
+         VALUES (@model, @task, @task_opts, @label, @params, @sgd_ms_per_step, @lopt_ms_per_step, @ratio, @timings,
+           @threads, @paper_params, @paper_ratio, @backend, @machine, @measured_at)
+         ON CONFLICT (task, task_opts, label) DO UPDATE SET model = excluded.model, params = excluded.params,
+           sgd_ms_per_step = excluded.sgd_ms_per_step, lopt_ms_per_step = excluded.lopt_ms_per_step,
+           ratio = excluded.ratio, timings = excluded.timings, threads = excluded.threads,
+           paper_params = excluded.paper_params, paper_ratio = excluded.paper_ratio, backend = excluded.backend,
+           machine = excluded.machine, measured_at = excluded.measured_at`,
+      )
+      .run(row);
+  }
+
+  hasTable1(task: string, taskOpts: string, label: string): boolean {
+    return this.db.prepare('SELECT 1 FROM table1 WHERE task = ? AND task_opts = ? AND label = ?').get(task, taskOpts, label) !== undefined;
+  }
+
+  /** Table 1's rows in the order measured; none from a database written before the table existed. */
+  table1(): Table1Row[] {
+    const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'table1'`).get() !== undefined;
+    return exists ? (this.db.prepare('SELECT * FROM table1 ORDER BY id').all() as Table1Row[]) : [];
   }
 }
 

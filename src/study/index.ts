@@ -17,6 +17,7 @@ export { float32Bytes, measureInChild, type MemoryChildReport } from './memory.j
 export { parseVariants, type VariantSpec } from './variants.js';
 export { budgetFor, DEFAULT_NADAMW_BUDGET } from './budget.js';
 export { optimizerSpec, buildOptimizer, type OptimizerSpec } from './optimizer-spec.js';
+export { measureTable1Row, runTable1, parseTable1Model, PAPER_TABLE1, TABLE1_TIMING, type Table1Model, type Table1Result, type Table1Setup, type Table1RunOptions } from './table1.js';
 // Types that the exports above name, exported so that the API reference (`npm run docs`) documents them.
 export type { PhaseSummary } from './study.js';
 export type { ReportResult } from './report/index.js';

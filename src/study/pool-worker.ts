@@ -2,8 +2,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { getBackend, type BackendChoice } from '../engine/select.js';
 import { runJob, TaskCache, type RunJob } from './run-job.js';
+import { keepWorkerSingleThreaded } from '../engine/native.js';
 
 const data = workerData as { backend: BackendChoice; dataDir?: string };
+// One of many workers at once: its kernels keep one thread (the cores go to the workers).
+keepWorkerSingleThreaded();
 let tasks: TaskCache | null = null;
 
 parentPort!.on('message', (job: RunJob) => {

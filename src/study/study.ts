@@ -23,6 +23,7 @@ import { isSearchable, LR_GRID } from './search-space.js';
 import { pendingJobs, planSearch, runSearch, type PhaseResult } from './search.js';
 import { DEFAULT_EVAL_SEEDS, DEFAULT_SEARCH_SEEDS, evalSeeds } from './seeds.js';
 import { runVariants, type VariantSpec } from './variants.js';
+import { PAPER_TABLE1, parseTable1Model, runTable1, TABLE1_TIMING } from './table1.js';
 
 export { STUDY_PHASES, type StudyPhase } from './phases.js';
 
@@ -52,7 +53,7 @@ export const studyConfigSchema = z.object({
   workers: z.number().int().positive().default(() => availableParallelism()),
   /** Learned optimizer name → weights file. */
   weights: z.record(z.string(), z.string()).default({}),
-  backend: z.enum(['native', 'reference', 'auto']).default('auto'),
+  backend: z.enum(['native', 'wasm', 'reference', 'auto']).default('auto'),
   dataDir: z.string().optional(),
   phases: z.array(z.enum(STUDY_PHASES)).optional(),
   /** Learning rates replacing the 15-value grid. */
@@ -82,6 +83,9 @@ export const studyConfigSchema = z.object({
   variantsDir: z.string().optional(),
   /** Meta-training run folders shown in the report. */
   runDirs: z.array(z.string()).default([]),
+  /** Table 1's models (`task` or `task:key=value,…`); default the paper's four. */
+  table1Models: z.array(z.string().min(1)).min(1).optional(),
+  table1Timing: timingSchema.default(TABLE1_TIMING),
 }).strict();
 
 export type StudyConfigInput = z.input<typeof studyConfigSchema>;
@@ -124,6 +128,7 @@ export interface StudyResult {
   overhead: { measured: number; remaining: number; planned: number };
   memory: { measured: number; remaining: number; planned: number };
   variants: { done: number; remaining: number; planned: number };
+  table1: { measured: number; remaining: number };
   best: BestConfigRow[];
   /** Why some optimizer could not be evaluated (one line each). */
   missing: string[];
@@ -147,12 +152,21 @@ export function resolveStudyConfig(input: StudyConfigInput): StudyConfig {
     if (!config.optimizers.includes(name)) throw new Error(`--weights names ${name}, which is not in --optimizers`);
     if (isHandDesigned(name)) throw new Error(`--weights applies to learned optimizers only (${name} is hand-designed)`);
   }
+  for (const model of table1Models(config)) {
+    if (!known.includes(model.task)) throw new Error(`unknown task "${model.task}" in --table1 ${model.model}; valid: ${known.join(', ')}`);
+  }
   if (config.variants?.length) {
     if (config.metaBudgetMinutes === undefined) throw new Error('--variants needs --meta-budget-minutes M (the meta-training budget of each variant)');
     const task = config.variantTask ?? config.tasks[0];
     if (!known.includes(task)) throw new Error(`unknown task "${task}" for the variants; valid: ${known.join(', ')}`);
   }
   return config;
+}
+
+/** Table 1's rows: the models given, else the paper's; checked only when the phase runs. */
+function table1Models(config: StudyConfig) {
+  if (!config.phases?.includes('table1')) return [];
+  return config.table1Models ? config.table1Models.map(parseTable1Model) : [...PAPER_TABLE1];
 }
 
 function phasesOf(config: StudyConfig): Set<StudyPhase> {
@@ -338,6 +352,25 @@ export async function runStudy(input: StudyConfigInput, events: StudyEvents = {}
     }
     if (variants.length === 0 && phases.has('variants')) log('no --variants given: nothing to meta-train');
 
+    // ---- Table 1 ----
+    const table1 = { measured: 0, remaining: 0 };
+    if (phases.has('table1') && !shouldStop()) {
+      const models = table1Models(config);
+      events.phaseStart?.('table1', models.length);
+      // small_fc_lopt's step time does not depend on θ: meta-trained weights if given, else untrained.
+      const lopt = optimizerSpec('small_fc_lopt', {}, config.weights.small_fc_lopt);
+      Object.assign(table1, runTable1(db, models, lopt, {
+        backend, dataDir: config.dataDir, where, settings: config.table1Timing, shouldStop,
+        // A row of a paper-size model takes minutes: a line each, not only a tick.
+        onMeasure: (r) => {
+          const line = `Table 1 ${r.model}: ${r.params} parameters, SGD ${r.sgdMsPerStep.toFixed(1)} ms, small_fc_lopt ${r.loptMsPerStep.toFixed(1)} ms, ${r.ratio.toFixed(2)}x`;
+          log(line);
+          events.phaseTick?.('table1', line);
+        },
+      }));
+      events.phaseEnd?.('table1');
+    }
+
     const stopped = shouldStop();
     if (stopped) {
       log(stopReason === 'max-hours'
@@ -355,7 +388,7 @@ export async function runStudy(input: StudyConfigInput, events: StudyEvents = {}
 
     return {
       db: config.db, stopped, stopReason, etaSeconds, elapsedSeconds: (Date.now() - started) / 1000,
-      search, eval: evaluation, overhead, memory, variants: variantSummary, best, missing, report,
+      search, eval: evaluation, overhead, memory, variants: variantSummary, table1, best, missing, report,
     };
   } finally {
     await pool.close();

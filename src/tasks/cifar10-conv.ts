@@ -6,11 +6,11 @@ import { zerosLike, type Params, type Tensor } from '../engine/tensor.js';
 import type { ImageBatch } from '../data/image-data.js';
 import { loadCifar10, loadCifar10x16 } from '../data/cifar10.js';
 import { getBackend } from '../engine/select.js';
-import { Conv2d } from '../nn/conv2d.js';
-import { Linear } from '../nn/linear.js';
-import { ReLU } from '../nn/relu.js';
-import { SoftmaxCrossEntropy } from '../nn/softmax-cross-entropy.js';
-import { SpatialMean } from '../nn/spatial-mean.js';
+import { Conv2d, type Conv2dActivations, type ConvWorkspace } from '../nn/conv2d.js';
+import { Linear, type LinearActivations } from '../nn/linear.js';
+import { ReLU, type ReluActivations } from '../nn/relu.js';
+import { SoftmaxCrossEntropy, type LossActivations } from '../nn/softmax-cross-entropy.js';
+import { SpatialMean, type SpatialMeanActivations } from '../nn/spatial-mean.js';
 import { splitImageData } from './image-mlp.js';
 import { classificationClipTop, clippedNormalizer } from './normalizers.js';
 import type { TaskOptions } from './options.js';
@@ -38,6 +38,10 @@ export class ConvNetTask implements Task<ImageBatch> {
   private readonly pool: SpatialMean;
   private readonly head: Linear;
   private readonly crossEntropy: SoftmaxCrossEntropy;
+  /** Every layer's activations: owned here, reused across steps. */
+  private readonly acts: {
+    convs: Conv2dActivations[]; relus: ReluActivations[]; pool: SpatialMeanActivations; head: LinearActivations; loss: LossActivations;
+  };
   private grads?: Params;
   private loaded?: TaskDatasets<ImageBatch>;
 
@@ -46,11 +50,19 @@ export class ConvNetTask implements Task<ImageBatch> {
     this.name = config.name;
     this.batchSize = config.batchSize;
     const inputs = [3, ...channels.slice(0, -1)];
-    this.convs = channels.map((out, i) => new Conv2d(`convnet/conv_${i}`, inputs[i], out, backend, { stride: strides[i] }));
+    const workspace: ConvWorkspace = { data: new Float32Array(0) };
+    this.convs = channels.map((out, i) => new Conv2d(`convnet/conv_${i}`, inputs[i], out, backend, { stride: strides[i], workspace }));
     this.relus = channels.map(() => new ReLU(backend));
     this.pool = new SpatialMean(backend);
     this.head = new Linear('convnet/linear', channels.at(-1)!, 10, backend);
     this.crossEntropy = new SoftmaxCrossEntropy(backend);
+    this.acts = {
+      convs: this.convs.map((conv) => conv.createActivations()),
+      relus: this.relus.map((relu) => relu.createActivations()),
+      pool: this.pool.createActivations(),
+      head: this.head.createActivations(),
+      loss: this.crossEntropy.createActivations(),
+    };
     this.paramCount = this.convs.reduce((sum, conv) => sum + conv.paramCount, 0) + this.head.paramCount;
     this.flopsPerStep = this.trainFlops(config.batchSize);
     this.normalizer = clippedNormalizer(classificationClipTop(10, config.normalizerClip));
@@ -72,22 +84,24 @@ export class ConvNetTask implements Task<ImageBatch> {
 
   lossAndGrad(params: Params, batch: ImageBatch): LossAndGrad {
     if (!this.grads) this.grads = zerosLike(params);
-    const { loss, dlogits } = this.crossEntropy.lossAndGrad(this.forward(params, batch.image), batch.label);
-    let d: Tensor = this.pool.backward(this.head.backward(params, dlogits, this.grads)!);
+    const acts = this.acts;
+    const { loss, dlogits } = this.crossEntropy.lossAndGrad(this.forward(params, batch.image), batch.label, acts.loss);
+    let d: Tensor = this.pool.backward(this.head.backward(params, dlogits, this.grads, true, acts.head)!, acts.pool);
     for (let i = this.convs.length - 1; i >= 0; i--) {
-      d = this.relus[i].backward(d);
-      const dx = this.convs[i].backward(params, d, this.grads, i > 0);
+      d = this.relus[i].backward(d, acts.relus[i]);
+      const dx = this.convs[i].backward(params, d, this.grads, i > 0, acts.convs[i]);
       if (dx) d = dx;
     }
     return { loss, grads: this.grads };
   }
 
   private forward(params: Params, image: Tensor): Tensor {
+    const acts = this.acts;
     let h = image;
     this.convs.forEach((conv, i) => {
-      h = this.relus[i].forward(conv.forward(params, h));
+      h = this.relus[i].forward(conv.forward(params, h, acts.convs[i]), acts.relus[i]);
     });
-    return this.head.forward(params, this.pool.forward(h));
+    return this.head.forward(params, this.pool.forward(h, acts.pool), acts.head);
   }
 
   /** Forward, weight gradients and input gradients (none for the first conv) of every layer. */

@@ -4,6 +4,8 @@ import { imagenet16Mlp } from './imagenet16-mlp.js';
 import { cifar1016Conv, cifar10Conv } from './cifar10-conv.js';
 import { cifar10Ae } from './cifar10-ae.js';
 import { textLstmLm } from './text-lstm-lm.js';
+import { resnet18V2, resnet50V2 } from './resnet-v2.js';
+import { transformerByte } from './transformer-byte.js';
 import { TASK_KNOB_KEYS, taskKnobsSchema, type TaskOptions } from './options.js';
 import { logQuadraticTask, quadraticFamily, quadraticTask, sumQuadraticTask, type TaskFamily } from './quadratics.js';
 import type { Task } from './task.js';
@@ -17,6 +19,9 @@ const factories: Record<string, { describe: string; build: TaskFactory }> = {
   'cifar10-ae': { describe: 'CIFAR-10 MLP autoencoder 3072-128-32-128-3072, sigmoid MSE; batch 256', build: cifar10Ae },
   'text-lstm-lm': { describe: 'byte-level LSTM LM: embed 64, LSTM 128, linear 256; 32 bytes, batch 128', build: textLstmLm },
   'imagenet16-mlp': { describe: 'Tiny ImageNet 16x16 MLP 768-256-256-256-200, ReLU, batch 128', build: imagenet16Mlp },
+  'resnet18-v2': { describe: 'Haiku ResNet-18 V2 (11.7M params), 224x224x3, 1,000 classes, batch 128; synthetic data unless imageSize=32,classes=10 (CIFAR-10)', build: resnet18V2 },
+  'resnet50-v2': { describe: 'Haiku ResNet-50 V2 (25.6M params), 224x224x3, 1,000 classes, batch 32; synthetic data unless imageSize=32,classes=10 (CIFAR-10)', build: resnet50V2 },
+  'transformer-byte': { describe: 'byte transformer LM: width 768, 6 layers, 12 heads, MLP 4x, 256 bytes, batch 16 (43.1M params); seqLen, batchSize, layers, width, heads', build: transformerByte },
   quadratic: { describe: 'Σ x² over a vector of dim (10) (LO QuadraticTask)', build: (o) => quadraticTask(o.dim) },
   'log-quadratic': { describe: 'log Σ x² (LO LogQuadraticTask)', build: (o) => logQuadraticTask(o.dim) },
   'sum-quadratic': { describe: 'Σ (a + b)² over two vectors of 10 (LO SumQuadraticTask)', build: () => sumQuadraticTask() },

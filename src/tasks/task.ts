@@ -26,9 +26,17 @@ export interface Task<B = unknown> {
   readonly batchSize: number;
   /** Estimated floating-point operations of one training step (forward + backward). */
   readonly flopsPerStep: number;
+  /** New parameters; also resets the model state (modelState) where the task has one. */
   init(key: Key): Params;
+  /** The loss in evaluation mode (BatchNorm with the moving averages of modelState). */
   loss(params: Params, batch: B): number;
+  /** The loss and gradients in training mode (batch statistics); updates modelState. */
   lossAndGrad(params: Params, batch: B): LossAndGrad;
+  /**
+   * State of the model that no optimizer trains, where it has any: BatchNorm's moving averages (Haiku
+   * keeps them in `state`, apart from `params`). Never part of the parameters the optimizer sees.
+   */
+  readonly modelState?: Params;
   /** Maps a raw loss to the meta-training loss (clipping; NaN/Inf to the top). */
   normalizer(loss: number): number;
   /** Loaded on first access (reading data can fail with a DataError). */

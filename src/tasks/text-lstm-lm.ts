@@ -6,7 +6,7 @@ import { split, type Key } from '../engine/random.js';
 import { zerosLike, type Params, type Tensor } from '../engine/tensor.js';
 import { textSplits, type TextBatch } from '../data/text.js';
 import { getBackend } from '../engine/select.js';
-import { Embedding } from '../nn/embedding.js';
+import { Embedding, type EmbeddingActivations } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { LSTM } from '../nn/lstm.js';
 import { MaskedSoftmaxCrossEntropy } from '../nn/masked-softmax-cross-entropy.js';
@@ -26,6 +26,8 @@ export class TextLstmLmTask implements Task<TextBatch> {
   private readonly lstm: LSTM;
   private readonly head: Linear;
   private readonly crossEntropy: MaskedSoftmaxCrossEntropy;
+  /** The embedding's activations (owned here, reused across steps). */
+  private readonly embedActs: EmbeddingActivations;
   private h0?: Tensor;
   private c0?: Tensor;
   private grads?: Params;
@@ -42,6 +44,7 @@ export class TextLstmLmTask implements Task<TextBatch> {
     this.lstm = new LSTM('rnn_lm/lstm', 64, hidden, backend);
     this.head = new Linear('rnn_lm/linear', hidden, VOCAB, backend);
     this.crossEntropy = new MaskedSoftmaxCrossEntropy(backend, 0);
+    this.embedActs = this.embed.createActivations();
     this.paramCount = this.embed.paramCount + this.lstm.paramCount + this.head.paramCount + 2 * hidden;
     const rows = batchSize * sequenceLength;
     // LSTM forward + backward (2x, input gradients included) and the head's three products.
@@ -78,7 +81,7 @@ export class TextLstmLmTask implements Task<TextBatch> {
     const { loss, dlogits } = this.crossEntropy.lossAndGrad(this.forward(params, batch), batch.target);
     const dOutputs = this.head.backward(params, dlogits, this.grads)!;
     const { dx, dh0, dc0 } = this.lstm.backward(params, dOutputs, this.grads);
-    this.embed.backward(dx!, this.grads);
+    this.embed.backward(dx!, this.grads, this.embedActs);
     // The learned initial state is shared by every row: its gradient is the sum over rows.
     this.backend.sumRows(dh0.data, batch.batchSize, this.hidden, this.grads[INITIAL_H].data, false);
     this.backend.sumRows(dc0.data, batch.batchSize, this.hidden, this.grads[INITIAL_C].data, false);
@@ -89,7 +92,7 @@ export class TextLstmLmTask implements Task<TextBatch> {
     const { batchSize: rows, sequenceLength: steps } = batch;
     this.h0 = this.broadcastState(this.h0, params[INITIAL_H].data, rows);
     this.c0 = this.broadcastState(this.c0, params[INITIAL_C].data, rows);
-    const embedded = this.embed.forward(params, batch.obs, [rows, steps]);
+    const embedded = this.embed.forward(params, batch.obs, [rows, steps], this.embedActs);
     const outputs = this.lstm.forward(params, embedded, this.h0, this.c0);
     return this.head.forward(params, { shape: [rows * steps, this.hidden], data: outputs.data });
   }

@@ -1,6 +1,7 @@
 // One kernel suite, run against every backend:
 // - reference  vs. a straightforward float64 computation written here (the oracle of the oracle);
 // - native     vs. the reference backend;
+// - wasm       vs. the reference backend;
 // - each other SIMD path of the native backend vs. its default path, bit for bit.
 // Then native-only checks: argument validation, aliasing rules, BLAS threads.
 import { describe, it } from 'node:test';
@@ -11,6 +12,7 @@ import { getBackend } from '../../src/engine/select.js';
 import { loadNativeBackend, nativeSimdPaths, setNativeBlasThreads } from '../../src/engine/native.js';
 import { mlpLoptFeatureCount, type MlpLoptNet, type MlpLoptTensor } from '../../src/engine/mlp-lopt.js';
 import { oracleMlpLoptAccumulate, oracleMlpLoptApply, oracleNnAdamStep } from '../fixtures/mlp-lopt-oracle.js';
+import { layerKernelsOracle } from '../fixtures/layer-kernels-oracle.js';
 import { flatten, unflatten } from '../fixtures/indices.js';
 import { mulberry32 } from '../fixtures/prng.js';
 
@@ -353,6 +355,8 @@ const float64Oracle: Backend = {
       dc[s] = dcNew * f;
     }
   },
+  // Normalization, pooling, GELU and attention kernels: written independently in test/fixtures/layer-kernels-oracle.ts.
+  ...layerKernelsOracle,
   // Learned-optimizer kernels: written independently in test/fixtures/mlp-lopt-oracle.ts.
   mlpLoptAccumulate: oracleMlpLoptAccumulate,
   mlpLoptApply: oracleMlpLoptApply,
@@ -914,6 +918,116 @@ function kernelSuite(title: string, getSubject: () => Backend, getOracle: () => 
       }
     });
 
+    it('batchNormForward (training and evaluation) and batchNormBackward, dx in place', () => {
+      const [s, o] = pair();
+      const rng = new Rng(40);
+      const shapes: [number, number][] = [[1, 1], [2, 3], [7, 17], [64, 67], [130, 300], [5, 0], [0, 4], [33, 256]];
+      for (const [rows, channels] of shapes) {
+        const n = rows * channels;
+        const what = `rows=${rows} channels=${channels}`;
+        const x = rng.f32(n, -3, 2);
+        const gamma = rng.f32(channels, 0.5, 2);
+        const beta = rng.f32(channels);
+        agree(s, o, tol, `batchNormForward training ${what}`, { x, gamma, beta, mean: rng.f32(channels), invStd: rng.f32(channels), y: rng.f32(n) },
+          (b, v) => b.batchNormForward(v.x, rows, channels, v.gamma, v.beta, 1e-5, true, v.mean, v.invStd, v.y));
+        agree(s, o, tol, `batchNormForward evaluation in place ${what}`, { y: x, gamma, beta, mean: rng.f32(channels), invStd: rng.positive(channels, 0.5, 2) },
+          (b, v) => b.batchNormForward(v.y, rows, channels, v.gamma, v.beta, 1e-5, false, v.mean, v.invStd, v.y));
+        const mean = new Float32Array(channels);
+        const invStd = new Float32Array(channels);
+        float64Oracle.batchNormForward(x, rows, channels, gamma, beta, 1e-5, true, mean, invStd, new Float32Array(n));
+        const dy = rng.f32(n);
+        agree(s, o, tol, `batchNormBackward ${what}`, { x, dy, gamma, mean, invStd, dx: rng.f32(n), dgamma: rng.f32(channels), dbeta: rng.f32(channels) },
+          (b, v) => b.batchNormBackward(v.x, v.dy, rows, channels, v.gamma, v.mean, v.invStd, v.dx, v.dgamma, v.dbeta));
+        agree(s, o, tol, `batchNormBackward dx = dy ${what}`, { x, dx: dy, gamma, mean, invStd, dgamma: rng.f32(channels), dbeta: rng.f32(channels) },
+          (b, v) => b.batchNormBackward(v.x, v.dx, rows, channels, v.gamma, v.mean, v.invStd, v.dx, v.dgamma, v.dbeta));
+      }
+    });
+
+    it('layerNormForward and layerNormBackward, in place', () => {
+      const [s, o] = pair();
+      const rng = new Rng(41);
+      // (Not 2 features: the output is then ±1 whatever x, and dx is rounding noise around 0.)
+      const shapes: [number, number][] = [[1, 1], [3, 3], [5, 17], [7, 64], [2, 768], [0, 5], [4, 0], [33, 130]];
+      for (const [rows, features] of shapes) {
+        const n = rows * features;
+        const what = `rows=${rows} features=${features}`;
+        const x = rng.f32(n, -2, 3);
+        const gamma = rng.f32(features, 0.5, 2);
+        const beta = rng.f32(features);
+        agree(s, o, tol, `layerNormForward ${what}`, { x, gamma, beta, mean: rng.f32(rows), invStd: rng.f32(rows), y: rng.f32(n) },
+          (b, v) => b.layerNormForward(v.x, rows, features, v.gamma, v.beta, 1e-5, v.mean, v.invStd, v.y));
+        agree(s, o, tol, `layerNormForward in place ${what}`, { y: x, gamma, beta, mean: rng.f32(rows), invStd: rng.f32(rows) },
+          (b, v) => b.layerNormForward(v.y, rows, features, v.gamma, v.beta, 1e-5, v.mean, v.invStd, v.y));
+        const mean = new Float32Array(rows);
+        const invStd = new Float32Array(rows);
+        float64Oracle.layerNormForward(x, rows, features, gamma, beta, 1e-5, mean, invStd, new Float32Array(n));
+        const dy = rng.f32(n);
+        agree(s, o, tol, `layerNormBackward ${what}`, { x, dy, gamma, mean, invStd, dx: rng.f32(n), dgamma: rng.f32(features), dbeta: rng.f32(features) },
+          (b, v) => b.layerNormBackward(v.x, v.dy, rows, features, v.gamma, v.mean, v.invStd, v.dx, v.dgamma, v.dbeta));
+        agree(s, o, tol, `layerNormBackward dx = dy ${what}`, { x, dx: dy, gamma, mean, invStd, dgamma: rng.f32(features), dbeta: rng.f32(features) },
+          (b, v) => b.layerNormBackward(v.x, v.dx, rows, features, v.gamma, v.mean, v.invStd, v.dx, v.dgamma, v.dbeta));
+      }
+    });
+
+    it('maxPoolForward and maxPoolBackward: SAME windows, ties, strides, overlapping windows', () => {
+      const [s, o] = pair();
+      const rng = new Rng(42);
+      // [batch, height, width, channels, kernel, stride, padTop, padLeft, outHeight, outWidth]
+      const cases: number[][] = [
+        [1, 1, 1, 1, 3, 2, 1, 1, 1, 1], [2, 8, 8, 3, 3, 2, 0, 0, 4, 4], [1, 7, 5, 17, 3, 2, 1, 1, 4, 3],
+        [2, 4, 4, 2, 2, 2, 0, 0, 2, 2], [1, 6, 6, 64, 3, 1, 1, 1, 6, 6], [3, 5, 5, 1, 3, 2, 1, 1, 3, 3],
+      ];
+      for (const [batch, height, width, channels, kernelSize, stride, padTop, padLeft, outHeight, outWidth] of cases) {
+        const g: ConvGeometry = { batch, height, width, channels, kernelSize, stride, padTop, padLeft, outHeight, outWidth };
+        const what = `[${batch}, ${height}, ${width}, ${channels}] k${kernelSize} s${stride}`;
+        // Values on a coarse grid so that windows hold ties (the first maximum wins).
+        const x = Float32Array.from(rng.f32(batch * height * width * channels, -2, 2), (v) => Math.round(v * 2) / 2);
+        const outputs = batch * outHeight * outWidth * channels;
+        const argmax = { s: new Int32Array(outputs), o: new Int32Array(outputs) };
+        agree(s, o, tol, `maxPoolForward ${what}`, { x, y: rng.f32(outputs) },
+          (b, v) => b.maxPoolForward(v.x, g, v.y, b === s ? argmax.s : argmax.o));
+        assert.deepEqual(argmax.s, argmax.o, `maxPoolForward ${what}: argmax`);
+        agree(s, o, tol, `maxPoolBackward ${what}`, { dy: rng.f32(outputs), dx: rng.f32(x.length) },
+          (b, v) => b.maxPoolBackward(v.dy, argmax.o, v.dx));
+      }
+    });
+
+    it('add, geluForward and geluBackward over every tail, in place', () => {
+      const [s, o] = pair();
+      const rng = new Rng(43);
+      for (const n of LENGTHS) {
+        const a = rng.f32(n, -6, 6);
+        const b2 = rng.f32(n, -6, 6);
+        agree(s, o, tol, `add n=${n}`, { a, b: b2, out: rng.f32(n) }, (b, v) => b.add(v.a, v.b, v.out));
+        agree(s, o, tol, `add out = a n=${n}`, { a, b: b2 }, (b, v) => b.add(v.a, v.b, v.a));
+        agree(s, o, tol, `geluForward n=${n}`, { x: a, y: rng.f32(n) }, (b, v) => b.geluForward(v.x, v.y));
+        agree(s, o, tol, `geluForward in place n=${n}`, { y: a }, (b, v) => b.geluForward(v.y, v.y));
+        agree(s, o, tol, `geluBackward n=${n}`, { x: a, dy: b2, dx: rng.f32(n) }, (b, v) => b.geluBackward(v.x, v.dy, v.dx));
+        agree(s, o, tol, `geluBackward dx = dy n=${n}`, { x: a, dx: b2 }, (b, v) => b.geluBackward(v.x, v.dx, v.dx));
+      }
+    });
+
+    it('causalSoftmax and causalSoftmaxBackward: odd lengths, several heads, in place', () => {
+      const [s, o] = pair();
+      const rng = new Rng(44);
+      const shapes: [number, number][] = [[1, 1], [1, 2], [2, 5], [3, 17], [2, 64], [1, 67], [0, 4], [4, 0]];
+      for (const [heads, length] of shapes) {
+        const n = heads * length * length;
+        const what = `heads=${heads} length=${length}`;
+        const scale = 1 / Math.sqrt(1 + rng.int(64));
+        const x = rng.f32(n, -8, 8);
+        agree(s, o, tol, `causalSoftmax ${what}`, { x, y: rng.f32(n) }, (b, v) => b.causalSoftmax(v.x, heads, length, scale, v.y));
+        agree(s, o, tol, `causalSoftmax in place ${what}`, { y: x }, (b, v) => b.causalSoftmax(v.y, heads, length, scale, v.y));
+        const y = new Float32Array(n);
+        float64Oracle.causalSoftmax(x, heads, length, scale, y);
+        const dy = rng.f32(n);
+        agree(s, o, tol, `causalSoftmaxBackward ${what}`, { y, dy, dx: rng.f32(n) },
+          (b, v) => b.causalSoftmaxBackward(v.y, v.dy, heads, length, scale, v.dx));
+        agree(s, o, tol, `causalSoftmaxBackward dx = dy ${what}`, { y, dx: dy },
+          (b, v) => b.causalSoftmaxBackward(v.y, v.dx, heads, length, scale, v.dx));
+      }
+    });
+
     it('mlpLoptAccumulate and mlpLoptApply: feature layouts, factored 5-D views, both MLP paths, extra outputs', () => {
       const [s, o] = pair();
       const rng = new Rng(31);
@@ -1031,6 +1145,9 @@ describe('backend selection', () => {
 
 kernelSuite('reference backend vs float64', reference, () => float64Oracle, { ...elementwise, rtol: 1e-6, valueRtol: 1e-9 });
 kernelSuite('native backend vs reference', native, reference, elementwise);
+// The WebAssembly build of the kernels (src/engine/wasm.ts): its own kernels and gemm against the
+// reference, the methods it delegates to the reference trivially so.
+kernelSuite('wasm backend vs reference', () => getBackend('wasm'), reference, elementwise);
 
 // Each instruction set must give the very same bits as the default path (no FMA contraction,
 // fixed-order reductions).
@@ -1189,6 +1306,46 @@ describe('native backend only: argument checks, threads', () => {
 
 describe('native backend only: layer kernels', () => {
   const f = (n: number): Float32Array => new Float32Array(n);
+
+  it('normalization, pooling, GELU and softmax kernels: lengths, index ranges and the allowed aliases', () => {
+    const b = native();
+    // BatchNorm over [4, 3], LayerNorm over [3, 4]: statistics per channel / per row.
+    b.batchNormForward(f(12), 4, 3, f(3), f(3), 1e-5, true, f(3), f(3), f(12));
+    assert.throws(() => b.batchNormForward(f(11), 4, 3, f(3), f(3), 1e-5, true, f(3), f(3), f(12)), RangeError);
+    assert.throws(() => b.batchNormForward(f(12), 4, 3, f(3), f(3), 1e-5, true, f(2), f(3), f(12)), /mean/);
+    const x = f(12);
+    b.batchNormForward(x, 4, 3, f(3), f(3), 1e-5, false, f(3), f(3), x); // y = x: allowed
+    const stats = f(6);
+    assert.throws(() => b.batchNormForward(f(12), 4, 3, f(3), f(3), 1e-5, true, stats.subarray(0, 3), stats.subarray(2), f(12)), /overlap/);
+    b.layerNormForward(f(12), 3, 4, f(4), f(4), 1e-5, f(3), f(3), f(12));
+    assert.throws(() => b.layerNormForward(f(12), 3, 4, f(4), f(4), 1e-5, f(2), f(3), f(12)), /mean/);
+    const dy = f(12);
+    b.batchNormBackward(f(12), dy, 4, 3, f(3), f(3), f(3), dy, f(3), f(3)); // dx = dy: allowed
+    assert.throws(() => b.batchNormBackward(f(12), f(12), 4, 3, f(3), f(3), f(3), f(12), f(2), f(3)), /dgamma/);
+    assert.throws(() => b.layerNormBackward(x, f(12), 3, 4, f(4), f(3), f(3), x, f(4), f(4)), /overlap/);
+    // Max pooling: the geometry's channels, the argmax buffer and its indices.
+    const g: ConvGeometry = { batch: 1, height: 4, width: 4, channels: 2, kernelSize: 3, stride: 2, padTop: 0, padLeft: 0, outHeight: 2, outWidth: 2 };
+    const argmax = new Int32Array(8);
+    b.maxPoolForward(f(32), g, f(8), argmax);
+    assert.throws(() => b.maxPoolForward(f(32), g, f(8), new Int32Array(7)), /argmax/);
+    assert.throws(() => b.maxPoolForward(f(31), g, f(8), argmax), RangeError);
+    b.maxPoolBackward(f(8), argmax, f(32));
+    assert.throws(() => b.maxPoolBackward(f(8), Int32Array.from([0, 1, 2, 3, 4, 5, 6, 32]), f(32)), /argmax\[7\] = 32/);
+    // Elementwise: add may write over either input, GELU's backward over dy but not x.
+    const a = f(5);
+    b.add(a, f(5), a);
+    assert.throws(() => b.add(f(5), f(4), f(5)), RangeError);
+    const shifted = f(6);
+    assert.throws(() => b.add(shifted.subarray(0, 5), f(5), shifted.subarray(1)), /overlap/);
+    b.geluBackward(f(5), a, a);
+    assert.throws(() => b.geluBackward(a, f(5), a), /overlap/);
+    // Causal softmax: [heads, length, length] blocks, in place allowed.
+    const scores = f(2 * 3 * 3);
+    b.causalSoftmax(scores, 2, 3, 0.5, scores);
+    assert.deepEqual([...scores.subarray(0, 3)], [1, 0, 0]);
+    assert.throws(() => b.causalSoftmax(f(17), 2, 3, 0.5, f(18)), RangeError);
+    assert.throws(() => b.causalSoftmaxBackward(scores, f(18), 2, 3, 0.5, scores), /overlap/);
+  });
   // x has 2·4·4·3 = 96 elements, cols 2·4·4 rows of 3·3·3 = 864.
   const geometry: ConvGeometry = { batch: 2, height: 4, width: 4, channels: 3, kernelSize: 3, stride: 1, padTop: 1, padLeft: 1, outHeight: 4, outWidth: 4 };
 

@@ -1,7 +1,7 @@
 // Everything the report reads from the results database, read once through a read-only connection.
 import { existsSync } from 'node:fs';
 import {
-  ResultsDb, type BestConfigRow, type CurveRow, type MemoryRow, type RunRow, type TimingRow, type VariantRow,
+  ResultsDb, type BestConfigRow, type CurveRow, type MemoryRow, type RunRow, type Table1Row, type TimingRow, type VariantRow,
 } from '../db.js';
 
 export interface ReportData {
@@ -16,6 +16,7 @@ export interface ReportData {
   timings: TimingRow[];
   memory: MemoryRow[];
   variants: VariantRow[];
+  table1: Table1Row[];
   /** Distinct backend and machine descriptions of the runs and measurements (JSON text). */
   machines: string[];
 }
@@ -53,6 +54,7 @@ export function loadReportData(dbPath: string): ReportData {
     return {
       dbPath, evalRuns, searchRuns: search.n, searchDiverged: search.diverged, curves,
       bestConfigs: results.bestConfigs(), timings: results.timings(), memory: results.memory(), variants: results.variants(),
+      table1: results.table1(),
       machines,
     };
   } finally {

@@ -14,6 +14,7 @@ import { escapeHtml, page, type Section } from './html.js';
 import { metaGeneralizationSection, metaTrainingSection } from './meta.js';
 import { readMetaRuns } from './meta-runs.js';
 import { loadRenderer } from './render.js';
+import { table1Section } from './table1.js';
 import { variantsSection } from './variants.js';
 
 export interface ReportOptions {
@@ -44,6 +45,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     await variantsSection('features', data.variants, views, commands),
     await variantsSection('width', data.variants, views, commands),
     await fig4Section(data.timings, commands),
+    ...[table1Section(data.table1)].filter((b) => b !== null),
     await fig5Section(views, data.curves, commands),
     await metaTrainingSection(runs, commands),
     await metaGeneralizationSection(runs, views, commands),

@@ -7,6 +7,7 @@ interface ReportFlags {
   db: string;
   out: string;
   runs: string[];
+  ablation?: string;
   json?: boolean;
   verbose?: boolean;
 }
@@ -17,6 +18,7 @@ export function reportCommand(): Command {
     .option('--db <file>', 'results database written by `lopt study`', 'results/lopt.db')
     .requiredOption('--out <dir>', 'folder to write index.html into')
     .option('--runs <dir...>', 'meta-training run folders (`lopt meta-train --out DIR`) for the meta-training curves', [])
+    .option('--ablation <dir>', 'a recipe ablation folder with results.json (scripts/ablation-score.mjs) for its table')
     .option('--json', 'print one JSON summary object as the last stdout line')
     .action((flags: ReportFlags) => {
       // The program parses synchronously: report this command's asynchronous failures here.
@@ -27,7 +29,7 @@ export function reportCommand(): Command {
 async function runReport(flags: ReportFlags): Promise<void> {
   // The report (and its optional packages) is loaded when the command runs, not for every `lopt`.
   const { writeReport } = await import('../study/report/index.js');
-  const result = await writeReport({ dbPath: flags.db, outDir: flags.out, runDirs: flags.runs });
+  const result = await writeReport({ dbPath: flags.db, outDir: flags.out, runDirs: flags.runs, ablationDir: flags.ablation });
   const lines = [
     `report: ${result.indexPath} (${result.plots.length} plot${result.plots.length === 1 ? '' : 's'})`,
     ...(result.missing.length ? [`no data yet for: ${result.missing.join('; ')} (the report says which command fills each)`] : []),

@@ -223,6 +223,29 @@ export function mlpLoptApply(t: MlpLoptTensor, net: MlpLoptNet, extraSums: Float
   }
 }
 
+/**
+ * The MLP's input rows of chosen elements, as mlpLoptApply would feed them right now: the F features
+ * scaled by `net.scales`, then the per-tensor inputs (time features). Row r of `out` (width F + inputs)
+ * belongs to element `indices[r]`. Call it where mlpLoptApply is about to run (after
+ * mlpLoptAccumulate, before p changes): fitting θ by regression (src/learned/imitation.ts) reads it.
+ */
+export function mlpLoptNetInputs(t: MlpLoptTensor, net: MlpLoptNet, indices: ArrayLike<number>, out: Float64Array): void {
+  const { n, layout, features } = shapeOf(t, 'mlpLoptNetInputs');
+  const inputs = net.inputs.length;
+  const width = features + inputs;
+  check(net.scales.length === features, `mlpLoptNetInputs: scales has ${net.scales.length} elements, expected ${features}`);
+  check(out.length >= indices.length * width, `mlpLoptNetInputs: out needs ${indices.length}·${width} elements`);
+  const x = new Float64Array(features);
+  for (let r = 0; r < indices.length; r++) {
+    const i = indices[r];
+    check(Number.isInteger(i) && i >= 0 && i < n, `mlpLoptNetInputs: index ${i} is outside [0, ${n})`);
+    featuresAt(t, layout, n, i, x);
+    const row = r * width;
+    for (let f = 0; f < features; f++) out[row + f] = x[f] * net.scales[f];
+    for (let c = 0; c < inputs; c++) out[row + features + c] = net.inputs[c];
+  }
+}
+
 export function nnAdamStep(
   p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array,
   lr: number, beta1: number, beta2: number, eps: number, stats: Float64Array,

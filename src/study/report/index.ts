@@ -3,6 +3,7 @@
 // network), atomically, saying for every missing part which command fills it.
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { ablationSection, readAblation } from './ablation.js';
 import { fillCommands } from './commands.js';
 import { loadReportData } from './data.js';
 import { fig1Section } from './fig1.js';
@@ -22,6 +23,8 @@ export interface ReportOptions {
   outDir: string;
   /** Meta-training run folders (`lopt meta-train --out DIR`). */
   runDirs?: string[];
+  /** A recipe ablation's folder with its results.json (scripts/ablation-score.mjs). */
+  ablationDir?: string;
 }
 
 export interface ReportResult {
@@ -36,6 +39,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const data = loadReportData(options.dbPath);
   await loadRenderer(); // vega and vega-lite (optional packages): a missing one is one line, before any work
   const runs = readMetaRuns(options.runDirs ?? []);
+  const ablation = options.ablationDir ? readAblation(options.ablationDir) : null;
   const commands = fillCommands(options.dbPath);
   const views = groupEvalRuns(data.evalRuns);
 
@@ -48,6 +52,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     ...[table1Section(data.table1)].filter((b) => b !== null),
     await fig5Section(views, data.curves, commands),
     await metaTrainingSection(runs, commands),
+    ...[ablationSection(ablation)].filter((b) => b !== null),
     await metaGeneralizationSection(runs, views, commands),
   ];
   const sections: Section[] = built.map((b) => b.section);

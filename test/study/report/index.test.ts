@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -181,4 +181,22 @@ test('an empty database: every section says what is missing and how to fill it',
     assert.ok(text.includes(command), command);
   }
   assert.equal(result.missing.length, facts.sections.length + 1); // the headline also lacks the baseline search
+});
+
+test('a recipe ablation folder adds its table (results.json, paired against the reference recipe)', async () => {
+  const dbPath = join(root, 'ablation.db');
+  new ResultsDb(dbPath).close();
+  const ablationDir = mkdtempSync(join(tmpdir(), 'lopt-ablation-report-'));
+  const rows = [
+    { variant: 'fixed', updates: 1000, innerSteps: 320000, mean: 0.3367, losses: [0.33, 0.335, 0.345] },
+    { variant: 'tasks-16', updates: 500, innerSteps: 320000, mean: 0.3333, losses: [0.325, 0.33, 0.345] },
+  ];
+  writeFileSync(join(ablationDir, 'results.json'), JSON.stringify({ keys: { seed: 12, evalSeeds: 3, innerSteps: 2000 }, rows }));
+  const result = await writeReport({ dbPath, outDir: join(root, 'ablation'), ablationDir });
+  rmSync(ablationDir, { recursive: true, force: true });
+  const facts = await inspect(result.indexPath);
+  assertCleanPage(facts, result.indexPath);
+  const section = facts.sections.find((s) => s.id === 'ablation');
+  assert.ok(section && !section.missing, 'no ablation section');
+  assert.ok(section.text.includes('tasks-16') && section.text.includes('−0.0033 ± 0.0017'), section.text);
 });

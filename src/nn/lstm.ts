@@ -105,11 +105,22 @@ class RowBlocks {
   }
 }
 
+/**
+ * What one LSTM forward writes and its backward reads: every step's gates, states and outputs, and the
+ * backward pass's buffers (sized on first use, reused while batch and steps stay). The caller owns it
+ * (the task holds one per LSTM of its model), as with Linear's activations.
+ */
+export interface LSTMActivations {
+  work?: Workspace;
+  forwardDone?: boolean;
+}
+
 export class LSTM {
   readonly weightName: string;
   readonly biasName: string;
-  private work?: Workspace;
-  private forwardDone = false;
+  /** Used when forward/backward are given no activations (the layer's own, for direct use). */
+  private readonly ownActs: LSTMActivations = {};
+  /** Views of W's input and recurrent rows (memoised per parameter array; no activations). */
   private readonly weights: RowBlocks;
   private readonly weightGrads: RowBlocks;
 
@@ -129,6 +140,11 @@ export class LSTM {
     this.weightGrads = new RowBlocks(inputSize * 4 * hiddenSize);
   }
 
+  /** A fresh, empty activations object for this layer (buffers are allocated on first use). */
+  createActivations(): LSTMActivations {
+    return {};
+  }
+
   get paramCount(): number {
     return (this.inputSize + this.hiddenSize + 1) * 4 * this.hiddenSize;
   }
@@ -144,9 +160,9 @@ export class LSTM {
 
   /**
    * Runs the cell over x [batch, steps, in] from the state (h0, c0), each [batch, hidden]; returns every
-   * h as [batch, steps, hidden] (buffer reused; the final state is in finalState()).
+   * h as [batch, steps, hidden] (a buffer of `acts`; the final state is in finalState(acts)).
    */
-  forward(params: Params, x: Tensor, h0: Tensor, c0: Tensor): Tensor {
+  forward(params: Params, x: Tensor, h0: Tensor, c0: Tensor, acts: LSTMActivations = this.ownActs): Tensor {
     const [batch, steps, inputSize] = x.shape;
     const hidden = this.hiddenSize;
     if (x.shape.length !== 3 || inputSize !== this.inputSize || x.data.length !== batch * steps * inputSize) {
@@ -155,10 +171,10 @@ export class LSTM {
     for (const [what, t] of [['h0', h0], ['c0', c0]] as const) {
       if (t.data.length !== batch * hidden) throw new Error(`${this.name}: ${what} has ${t.data.length} values, expected [${batch}, ${hidden}]`);
     }
-    if (!this.work || this.work.batch !== batch || this.work.steps !== steps) {
-      this.work = new Workspace(batch, steps, inputSize, hidden);
+    if (!acts.work || acts.work.batch !== batch || acts.work.steps !== steps) {
+      acts.work = new Workspace(batch, steps, inputSize, hidden);
     }
-    const w = this.work;
+    const w = acts.work;
     const b = this.backend;
     const gateWidth = 4 * hidden;
     const [wx, wh] = this.weights.of(params[this.weightName].data);
@@ -173,23 +189,24 @@ export class LSTM {
       b.lstmCellForward(w.gateSteps[t], w.cSteps[t], batch, hidden, w.cSteps[t + 1], w.hSteps[t + 1], w.tanhCSteps[t]);
     }
     b.swapLeadingAxes(w.hAfterEachStep, steps, batch, hidden, w.output.data);
-    this.forwardDone = true;
+    acts.forwardDone = true;
     return w.output;
   }
 
-  /** (h_T, c_T) of the last forward, [batch, hidden] each (views into reused buffers). */
-  finalState(): { h: Tensor; c: Tensor } {
-    if (!this.work || !this.forwardDone) throw new Error(`${this.name}: finalState called before forward`);
-    return { h: this.work.finalH, c: this.work.finalC };
+  /** (h_T, c_T) of the last forward into `acts`, [batch, hidden] each (views into its buffers). */
+  finalState(acts: LSTMActivations = this.ownActs): { h: Tensor; c: Tensor } {
+    if (!acts.work || !acts.forwardDone) throw new Error(`${this.name}: finalState called before forward`);
+    return { h: acts.work.finalH, c: acts.work.finalC };
   }
 
   /**
    * Backpropagates dL/d(outputs) [batch, steps, hidden] through time: writes dL/dW and dL/db into
-   * `grads` (overwriting) and returns dL/dx and the gradients of the initial state per row.
+   * `grads` (overwriting) and returns dL/dx and the gradients of the initial state per row. `acts` are
+   * those its forward pass wrote.
    */
-  backward(params: Params, dOutputs: Tensor, grads: Params, options: LSTMBackwardOptions = {}): LSTMGradients {
-    const w = this.work;
-    if (!w || !this.forwardDone) throw new Error(`${this.name}: backward called before forward`);
+  backward(params: Params, dOutputs: Tensor, grads: Params, options: LSTMBackwardOptions = {}, acts: LSTMActivations = this.ownActs): LSTMGradients {
+    const w = acts.work;
+    if (!w || !acts.forwardDone) throw new Error(`${this.name}: backward called before forward`);
     const { batch, steps, inputSize, hidden } = w;
     const state = batch * hidden;
     if (dOutputs.data.length !== steps * state) {

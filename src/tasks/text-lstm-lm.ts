@@ -7,9 +7,9 @@ import { zerosLike, type Params, type Tensor } from '../engine/tensor.js';
 import { textSplits, type TextBatch } from '../data/text.js';
 import { getBackend } from '../engine/select.js';
 import { Embedding, type EmbeddingActivations } from '../nn/embedding.js';
-import { Linear } from '../nn/linear.js';
-import { LSTM } from '../nn/lstm.js';
-import { MaskedSoftmaxCrossEntropy } from '../nn/masked-softmax-cross-entropy.js';
+import { Linear, type LinearActivations } from '../nn/linear.js';
+import { LSTM, type LSTMActivations } from '../nn/lstm.js';
+import { MaskedSoftmaxCrossEntropy, type MaskedCrossEntropyActivations } from '../nn/masked-softmax-cross-entropy.js';
 import { ensureTensor } from '../nn/workspace.js';
 import type { TaskOptions } from './options.js';
 import type { LossAndGrad, Task, TaskDatasets } from './task.js';
@@ -26,8 +26,11 @@ export class TextLstmLmTask implements Task<TextBatch> {
   private readonly lstm: LSTM;
   private readonly head: Linear;
   private readonly crossEntropy: MaskedSoftmaxCrossEntropy;
-  /** The embedding's activations (owned here, reused across steps). */
+  /** Every layer's activations (owned here, reused across steps). */
   private readonly embedActs: EmbeddingActivations;
+  private readonly lstmActs: LSTMActivations;
+  private readonly headActs: LinearActivations;
+  private readonly lossActs: MaskedCrossEntropyActivations;
   private h0?: Tensor;
   private c0?: Tensor;
   private grads?: Params;
@@ -45,6 +48,9 @@ export class TextLstmLmTask implements Task<TextBatch> {
     this.head = new Linear('rnn_lm/linear', hidden, VOCAB, backend);
     this.crossEntropy = new MaskedSoftmaxCrossEntropy(backend, 0);
     this.embedActs = this.embed.createActivations();
+    this.lstmActs = this.lstm.createActivations();
+    this.headActs = this.head.createActivations();
+    this.lossActs = this.crossEntropy.createActivations();
     this.paramCount = this.embed.paramCount + this.lstm.paramCount + this.head.paramCount + 2 * hidden;
     const rows = batchSize * sequenceLength;
     // LSTM forward + backward (2x, input gradients included) and the head's three products.
@@ -73,14 +79,14 @@ export class TextLstmLmTask implements Task<TextBatch> {
   }
 
   loss(params: Params, batch: TextBatch): number {
-    return this.crossEntropy.loss(this.forward(params, batch), batch.target);
+    return this.crossEntropy.loss(this.forward(params, batch), batch.target, this.lossActs);
   }
 
   lossAndGrad(params: Params, batch: TextBatch): LossAndGrad {
     if (!this.grads) this.grads = zerosLike(params);
-    const { loss, dlogits } = this.crossEntropy.lossAndGrad(this.forward(params, batch), batch.target);
-    const dOutputs = this.head.backward(params, dlogits, this.grads)!;
-    const { dx, dh0, dc0 } = this.lstm.backward(params, dOutputs, this.grads);
+    const { loss, dlogits } = this.crossEntropy.lossAndGrad(this.forward(params, batch), batch.target, this.lossActs);
+    const dOutputs = this.head.backward(params, dlogits, this.grads, true, this.headActs)!;
+    const { dx, dh0, dc0 } = this.lstm.backward(params, dOutputs, this.grads, {}, this.lstmActs);
     this.embed.backward(dx!, this.grads, this.embedActs);
     // The learned initial state is shared by every row: its gradient is the sum over rows.
     this.backend.sumRows(dh0.data, batch.batchSize, this.hidden, this.grads[INITIAL_H].data, false);
@@ -93,8 +99,8 @@ export class TextLstmLmTask implements Task<TextBatch> {
     this.h0 = this.broadcastState(this.h0, params[INITIAL_H].data, rows);
     this.c0 = this.broadcastState(this.c0, params[INITIAL_C].data, rows);
     const embedded = this.embed.forward(params, batch.obs, [rows, steps], this.embedActs);
-    const outputs = this.lstm.forward(params, embedded, this.h0, this.c0);
-    return this.head.forward(params, { shape: [rows * steps, this.hidden], data: outputs.data });
+    const outputs = this.lstm.forward(params, embedded, this.h0, this.c0, this.lstmActs);
+    return this.head.forward(params, { shape: [rows * steps, this.hidden], data: outputs.data }, this.headActs);
   }
 
   private broadcastState(buffer: Tensor | undefined, state: Float32Array, rows: number): Tensor {

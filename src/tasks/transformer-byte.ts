@@ -15,7 +15,7 @@ import { textSplits, type TextBatch } from '../data/text.js';
 import { getBackend } from '../engine/select.js';
 import { LayerNorm, type LayerNormActivations } from '../nn/layer-norm.js';
 import { Linear, type LinearActivations } from '../nn/linear.js';
-import { MaskedSoftmaxCrossEntropy } from '../nn/masked-softmax-cross-entropy.js';
+import { MaskedSoftmaxCrossEntropy, type MaskedCrossEntropyActivations } from '../nn/masked-softmax-cross-entropy.js';
 import { TokenPositionEmbedding, type TokenPositionActivations } from '../nn/token-position-embedding.js';
 import { TransformerBlock, type TransformerBlockActivations } from '../nn/transformer-block.js';
 import type { TaskOptions } from './options.js';
@@ -48,6 +48,7 @@ export class TransformerByteTask implements Task<TextBatch> {
   private readonly norm: LayerNorm;
   private readonly head: Linear;
   private readonly crossEntropy: MaskedSoftmaxCrossEntropy;
+  private readonly lossActs: MaskedCrossEntropyActivations;
   private readonly acts: TransformerActivations;
   private grads?: Params;
   private loaded?: TaskDatasets<TextBatch>;
@@ -61,6 +62,7 @@ export class TransformerByteTask implements Task<TextBatch> {
     this.norm = new LayerNorm('transformer/layer_norm', width, backend);
     this.head = new Linear('transformer/output', width, VOCAB, backend);
     this.crossEntropy = new MaskedSoftmaxCrossEntropy(backend, 0);
+    this.lossActs = this.crossEntropy.createActivations();
     this.acts = {
       embed: this.embed.createActivations(), blocks: this.blocks.map((block) => block.createActivations()),
       norm: this.norm.createActivations(), head: this.head.createActivations(),
@@ -89,13 +91,13 @@ export class TransformerByteTask implements Task<TextBatch> {
   }
 
   loss(params: Params, batch: TextBatch): number {
-    return this.crossEntropy.loss(this.forward(params, batch), batch.target);
+    return this.crossEntropy.loss(this.forward(params, batch), batch.target, this.lossActs);
   }
 
   lossAndGrad(params: Params, batch: TextBatch): LossAndGrad {
     if (!this.grads) this.grads = zerosLike(params);
     const grads = this.grads;
-    const { loss, dlogits } = this.crossEntropy.lossAndGrad(this.forward(params, batch), batch.target);
+    const { loss, dlogits } = this.crossEntropy.lossAndGrad(this.forward(params, batch), batch.target, this.lossActs);
     const dNorm = this.head.backward(params, dlogits, grads, true, this.acts.head)!;
     let d = this.norm.backward(params, dNorm, grads, this.acts.norm);
     for (let i = this.blocks.length - 1; i >= 0; i--) d = this.blocks[i].backward(params, d, grads, this.acts.blocks[i]);

@@ -179,3 +179,30 @@ test('LSTM agrees across backends on a language-model-sized step (native vs refe
     }
   }
 });
+
+for (const name of BACKEND_NAMES) {
+  test(`LSTM (${name}): two activations objects interleaved give each pass its own results`, () => {
+    const backend = backendNamed(name);
+    const lstm = new LSTM('lstm', 3, 4, backend);
+    const params = lstm.init(keyFromSeed(1));
+    const [x1, x2] = [randomTensor(2, [2, 5, 3]), randomTensor(3, [2, 5, 3])];
+    const [h0, c0] = [randomTensor(4, [2, 4]), randomTensor(5, [2, 4])];
+    const dOut = randomTensor(6, [2, 5, 4]);
+    const alone = (x: Tensor) => {
+      const acts = lstm.createActivations();
+      const out = lstm.forward(params, x, h0, c0, acts).data.slice();
+      const grads = cloneParams(params);
+      const dx = lstm.backward(params, dOut, grads, {}, acts).dx!.data.slice();
+      return { out, dx, dw: grads[lstm.weightName].data.slice() };
+    };
+    const [one, two] = [alone(x1), alone(x2)];
+    const [a, b] = [lstm.createActivations(), lstm.createActivations()];
+    assert.deepEqual(lstm.forward(params, x1, h0, c0, a).data, one.out);
+    assert.deepEqual(lstm.forward(params, x2, h0, c0, b).data, two.out);
+    const grads = cloneParams(params);
+    assert.deepEqual(lstm.backward(params, dOut, grads, {}, a).dx!.data, one.dx, 'the first pass backpropagates its own input');
+    assert.deepEqual(grads[lstm.weightName].data, one.dw);
+    lstm.forward(params, x2, h0, c0); // the layer's own activations, for direct use
+    assert.deepEqual(lstm.finalState(b).h.data, lstm.finalState().h.data, 'the second pass keeps its final state');
+  });
+}

@@ -16,6 +16,7 @@ import { reportFatal, UsageError } from './errors.js';
 import { learned } from '../learned/registry.js';
 import type { Params } from '../engine/tensor.js';
 import { finiteNumber, keyValue, nonNegativeInt, positiveInt } from './parse.js';
+import { TASK_KNOB_KEYS } from '../tasks/options.js';
 
 interface MetaTrainFlags {
   lopt: string;
@@ -87,7 +88,7 @@ export function metaTrainCommand(): Command {
     .option('--checkpoint-every <k>', 'checkpoint every K outer steps (0: only at the end)', nonNegativeInt, 10)
     .option('--loss-after-update', 'meta-loss: loss after the update on a fresh batch')
     .option('--hparam <key=value>', 'learned-optimizer option (repeatable)', keyValue, {})
-    .option('--task-opt <key=value>', 'task knob (repeatable)', keyValue, {})
+    .option('--task-opt <key=value>', `task knob (repeatable): ${TASK_KNOB_KEYS.join(', ')}`, keyValue, {})
     .option('--backend <name>', 'native, wasm, reference or auto (default: $LOPT_BACKEND or auto)')
     .option('--data-dir <dir>', 'data root (default: $LOPT_DATA_DIR or ~/.cache/lopt/data)')
     .option('--json', 'print one JSON summary object as the last stdout line')

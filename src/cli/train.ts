@@ -5,6 +5,7 @@ import { getBackend, parseBackendChoice } from '../engine/select.js';
 import { countParams } from '../engine/tensor.js';
 import { chooseOptimizer, offTaskWarning } from './optimizer-choice.js';
 import { getTask, taskNames } from '../tasks/registry.js';
+import { TASK_KNOB_KEYS } from '../tasks/options.js';
 import { train, type TrainResult } from '../training/train.js';
 import { DEFAULT_DIVERGENCE_RULE, describeDivergence, resolveDivergenceRule } from '../meta/divergence.js';
 import { UsageError } from './errors.js';
@@ -50,7 +51,7 @@ export function trainCommand(): Command {
     .option('--lr <x>', 'learning rate (same as --hparam learningRate=X)', finiteNumber)
     .option('--hparam <key=value>', 'set an optimizer hyperparameter (or a learned optimizer option) by name, or a composition key: clipGlobalNorm, schedule, warmupSteps, scheduleSteps, scheduleEnd, scheduleBoundaries, weightDecay, weightDecayMask, gradClip (repeatable)', keyValue, {})
     .option('--weights <file>', 'learned optimizers: θ from this weights file (default: shipped pretrained weights, else untrained)')
-    .option('--task-opt <key=value>', 'set a task knob: width, depth, channelMult, batchSize (repeatable)', keyValue, {})
+    .option('--task-opt <key=value>', `set a task knob (repeatable): ${TASK_KNOB_KEYS.join(', ')}`, keyValue, {})
     .option('--steps <n>', 'training steps: the planned total (schedules span it; a resumed run continues to it)', positiveInt, 2000)
     .option('--stop-at <n>', 'end the run after step N of the --steps planned (to continue later: with --save-state)', positiveInt)
     .option('--save-state <file>', 'at the end, write the optimizer state, parameters and run position to FILE (atomically)')

@@ -6,10 +6,10 @@
         "native/src/addon.c",
         "native/src/addon_nn.c",
         "native/src/addon_nn_layers.c",
-        "native/src/addon_lopt.c",
+        "native/src/addon_learned.c",
         "native/src/kernels.c",
         "native/src/nn_kernels.c",
-        "native/src/lopt_kernels.c",
+        "native/src/learned_kernels.c",
         "native/src/thread_pool.c"
       ],
       "defines": ["NAPI_VERSION=8"],

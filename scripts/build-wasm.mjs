@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the WebAssembly kernels, wasm/lopt_kernels.wasm (`npm run build:wasm`), from the native
-// addon's kernel sources (native/src/kernels.c, lopt_kernels.c and the headers they include) and
+// addon's kernel sources (native/src/kernels.c, learned_kernels.c and the headers they include) and
 // wasm/src/*.c, with clang's wasm32-wasi target and 128-bit SIMD, linked against wasi-libc (malloc,
 // memcpy) with wasm-ld. Needs Debian's clang-14, lld-14 and wasi-libc (or $CLANG, $WASM_LD and
 // $WASI_SYSROOT). The artifact is committed, since npm installs have no clang;
@@ -22,7 +22,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** The C files of the module: the kernel tables of the native addon, then the WebAssembly glue. */
 export const WASM_SOURCES = [
   'native/src/kernels.c',
-  'native/src/lopt_kernels.c',
+  'native/src/learned_kernels.c',
   ...readdirSync(join(root, 'wasm', 'src')).filter((f) => f.endsWith('.c')).sort().map((f) => `wasm/src/${f}`),
 ];
 

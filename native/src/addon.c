@@ -24,7 +24,7 @@
 #include <node_api.h>
 
 #include "addon.h"
-#include "addon_lopt.h"
+#include "addon_learned.h"
 #include "addon_nn.h"
 
 typedef struct {
@@ -791,7 +791,7 @@ typedef struct {
   napi_callback cb;
 } kernel_fn;
 
-/* The exports: every kernel of the lists in kernels.h, nn_kernels.h and lopt_kernels.h under its jsName,
+/* The exports: every kernel of the lists in kernels.h, nn_kernels.h and learned_kernels.h under its jsName,
    and the two that only the glue implements. */
 #define LOPT_EXPORT(field, js, ret, params) {js, js_##field},
 

@@ -1,9 +1,13 @@
-// Argument checks shared by the N-API glue (addon.c, addon_nn.c, addon_lopt.c), defined in addon.c.
+// Argument checks shared by the N-API glue (addon.c, addon_nn.c, addon_learned.c), defined in addon.c.
 //
 // Each js_<field> function reads its arguments with begin and arg_*, checks lengths (need,
 // need_exact, mul_size) and overlaps (disjoint over spans), throws a TypeError or RangeError through
 // throw_fmt on the first failure (returning NULL), and otherwise calls the kernel of the table of the
 // instruction set chosen for the call (c.k, or the matching nn/learned table).
+//
+// Names in native/src: kernels* are the hand-designed optimizers' kernels, nn_* the layers', learned_*
+// the learned optimizers' and addon*.c the N-API glue; the C prefix lopt_ names the project (its
+// types, tables and helpers), never "learned optimizer".
 #ifndef LOPT_ADDON_H
 #define LOPT_ADDON_H
 
@@ -32,7 +36,7 @@ typedef struct {
   const char *name;
 } span_t;
 
-/* The prototype of the glue of each kernel of a list (kernels.h, nn_kernels.h, lopt_kernels.h). */
+/* The prototype of the glue of each kernel of a list (kernels.h, nn_kernels.h, learned_kernels.h). */
 #define LOPT_GLUE_DECL(field, js, ret, params) napi_value js_##field(napi_env env, napi_callback_info info);
 
 /* Throws a TypeError (range false) or RangeError with code ERR_LOPT_NATIVE_ARG. */

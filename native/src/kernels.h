@@ -13,7 +13,7 @@
 /* The one list of the kernels of this table: X(field, jsName, return type, (parameters)). It generates
    the struct below, each instruction set's table (kernels_impl.h: .field = K(field)) and the addon's
    exports (addon.c: jsName calls js_<field>, the N-API glue that checks the arguments and calls
-   k->field). nn_kernels.h and lopt_kernels.h hold the lists of the other two tables. A new kernel
+   k->field). nn_kernels.h and learned_kernels.h hold the lists of the other two tables. A new kernel
    is one entry in a list, its K(field) in the *_impl.h, its js_<field> glue, and on the TypeScript side
    src/engine/backend.ts, reference.ts and native.ts. */
 #define LOPT_CORE_KERNELS(X)                                                                                   \
@@ -47,7 +47,7 @@
   X(scale_by_factors, "scaleByFactors", double,                                                               \
     (const float *g, const size_t dims[5], const float *f_without_a, const float *f_without_b, float *u))
 
-/* Helpers for the lists of kernels.h, nn_kernels.h and lopt_kernels.h. */
+/* Helpers for the lists of kernels.h, nn_kernels.h and learned_kernels.h. */
 #define LOPT_KERNEL_FIELD(field, js, ret, params) ret(*field) params;
 #define LOPT_KERNEL_ENTRY(field, js, ret, params) .field = K(field),
 

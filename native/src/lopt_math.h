@@ -1,11 +1,11 @@
-// Scalar math shared by every kernel family (kernels_impl.h, nn_kernels_impl.h, lopt_kernels_impl.h):
+// Scalar math shared by every kernel family (kernels_impl.h, nn_kernels_impl.h, learned_kernels_impl.h):
 // exp and log as branch-free float polynomials, the float/bits casts they use, and the fixed-tree
 // combine of NACC interleaved partial sums. Included by each implementation header once per
 // instruction set (K(name) names the copy; see simd_variants.h), so it has no include guard. The
 // including .c file has included <math.h>, <stdint.h> and <string.h> and defines NACC.
 //
 // Why these: no -ffast-math, so libm's expf/logf stay scalar calls; these vectorize on every path
-// and, with -ffp-contract=off, give the same bits on every instruction set. lopt_small_impl.h's vexp
+// and, with -ffp-contract=off, give the same bits on every instruction set. learned_small_impl.h's vexp
 // is the 16-lane form of exp_f (same polynomial, limits and NaN handling, multiply-adds fused).
 
 #ifndef K

@@ -370,7 +370,7 @@ describe('small_fc_lopt takes its decays from the current θ', () => {
 });
 
 describe('small_fc_lopt: the native register loops agree with the reference on every kind of run', () => {
-  // Each shape takes another way through the native loops (native/src/lopt_small_impl.h): runs longer than
+  // Each shape takes another way through the native loops (native/src/learned_small_impl.h): runs longer than
   // the 64-block flush with a partial last block, partial last blocks in both orientations, whole-block
   // runs grouped by call after a leading axis or with an axis between the factored ones, short runs of a
   // matrix (periodic chunks) with a partial last block, runs in which both indices move (post > 1),

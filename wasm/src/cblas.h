@@ -1,4 +1,4 @@
-// The one CBLAS routine the learned-optimizer kernels call (lopt_kernels_impl.h's gemm path), for the
+// The one CBLAS routine the learned-optimizer kernels call (learned_kernels_impl.h's gemm path), for the
 // WebAssembly build, which has no OpenBLAS: cblas_sgemm, row-major only, runs gemm.c's blocked SIMD
 // loops. The native build never sees this file (it includes OpenBLAS's cblas.h).
 #ifndef LOPT_WASM_CBLAS_H

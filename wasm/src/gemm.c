@@ -129,7 +129,7 @@ void lopt_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alp
 
 void cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int m, int n,
                  int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
-  (void)order; /* row-major: the only order lopt_kernels_impl.h uses */
+  (void)order; /* row-major: the only order learned_kernels_impl.h uses */
   lopt_gemm(trans_a == CblasTrans, trans_b == CblasTrans, (size_t)m, (size_t)n, (size_t)k, alpha, a, (size_t)lda, b,
             (size_t)ldb, beta, c, (size_t)ldc);
 }

@@ -1,5 +1,5 @@
 // The WebAssembly module of the engine's optimizer kernels (src/engine/wasm.ts is its JavaScript side):
-// the very kernels of the native addon (native/src/kernels_impl.h, lopt_kernels_impl.h, compiled for
+// the very kernels of the native addon (native/src/kernels_impl.h, learned_kernels_impl.h, compiled for
 // wasm32 with 128-bit SIMD by scripts/build-wasm.mjs as their baseline "scalar" variant) and gemm.c,
 // exported with plain C signatures instead of N-API.
 //
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "kernels.h"
-#include "lopt_kernels.h"
+#include "learned_kernels.h"
 
 #define EXPORT(name) __attribute__((export_name(name)))
 
@@ -89,7 +89,7 @@ EXPORT("scale_by_factors") double w_scale_by_factors(const float *g, const size_
 }
 
 /* The tensor and its feature offsets from the packed layout [nm, nr, na, flags, pre, na, mid, nb, post]
-   (src/engine/mlp-lopt.ts packMlpLoptLayout), as addon_lopt.c reads them. Returns −2 for a pairing of
+   (src/engine/mlp-lopt.ts packMlpLoptLayout), as addon_learned.c reads them. Returns −2 for a pairing of
    momenta with accumulators whose counts differ and are not 1. */
 static int read_tensor(size_t n, float *p, const float *g, float *acc, const float *decays, const int32_t *layout,
                        float *stats, lopt_mlp_tensor *t, lopt_mlp_features *f) {

@@ -1,4 +1,4 @@
-// Kernel bodies of the learned-optimizer kernels, included by lopt_kernels.c once per instruction set
+// Kernel bodies of the learned-optimizer kernels, included by learned_kernels.c once per instruction set
 // with K(name) appending the set's suffix; the surrounding `#pragma GCC target` picks the instructions.
 //
 // The per-parameter MLP optimizer makes two passes over each tensor (plus, for factored tensors, one
@@ -13,7 +13,7 @@
 //   buffer and the MLP runs with its accumulators in vf registers (four output units at a time); the
 //   step is written straight into p. No temporary grows with the tensor.
 // - small_fc_lopt's layout on factored tensors (n ≥ CH) with 2, 4 or 8 hidden units takes the register
-//   loops of lopt_small_impl.h for both passes instead.
+//   loops of learned_small_impl.h for both passes instead.
 // - apply, gemm: the straightforward form: blocks of GB elements × (all features, normalised, and the
 //   per-tensor inputs) times W0 with cblas_sgemm, then the next layers likewise.
 // Blocks that straddle runs (short rows, e.g. a [128, 10] matrix) read the row and column statistics
@@ -24,7 +24,7 @@
 // the baseline path rounds the products); the gemm path's OpenBLAS kernel depends on the CPU only.
 
 #ifndef K
-#error "lopt_kernels_impl.h is included by lopt_kernels.c only"
+#error "learned_kernels_impl.h is included by learned_kernels.c only"
 #endif
 
 #define INLINE static inline __attribute__((always_inline))
@@ -545,7 +545,7 @@ static int K(update_factored)(const lopt_mlp_tensor *t) {
 #define FLUSH 64  /* blocks summed in float lanes before they are added to the double sums */
 #define SUPER 256 /* elements whose accumulators are updated before their features are built */
 
-#include "lopt_small_impl.h"
+#include "learned_small_impl.h"
 
 /* The moments of a factored tensor's broadcast features (v_row, v_col and their rsqrt): each v_row entry
    is broadcast over shape[d0] = n / size_row elements, each v_col entry over n / size_col. */

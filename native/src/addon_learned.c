@@ -1,4 +1,4 @@
-// N-API glue of the learned-optimizer kernels (lopt_kernels.h), with the argument checks of addon.h.
+// N-API glue of the learned-optimizer kernels (learned_kernels.h), with the argument checks of addon.h.
 // Each function finds the table of the instruction set addon.c chose for the call (c.k) and checks
 // every argument before the kernel runs: types, the packed layout, exact array lengths and that no
 // output overlaps another argument.
@@ -9,7 +9,7 @@
 //   nnAdamStep(p, m, v, g, lr, beta1, beta2, eps, stats)
 // with layout = Int32Array [nm, nr, na, flags, pre, na, mid, nb, post] (src/engine/mlp-lopt.ts).
 
-#include "addon_lopt.h"
+#include "addon_learned.h"
 
 #include <stdbool.h>
 #include <stddef.h>

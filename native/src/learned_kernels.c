@@ -1,5 +1,5 @@
-// Compiles lopt_kernels_impl.h three times: AVX-512 (Skylake-X level), AVX2+FMA (Haswell level) and
-// baseline x86-64 (SSE2), exactly like kernels.c; addon_lopt.c pairs each table with kernels.c's.
+// Compiles learned_kernels_impl.h three times: AVX-512 (Skylake-X level), AVX2+FMA (Haswell level) and
+// baseline x86-64 (SSE2), exactly like kernels.c; addon_learned.c pairs each table with kernels.c's.
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +11,7 @@
 #include <immintrin.h>
 #endif
 
-#include "lopt_kernels.h"
+#include "learned_kernels.h"
 
 /* vf values never cross a function boundary that is not inlined; the ABI note is noise here. */
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -66,5 +66,5 @@ int lopt_mlp_feature_offsets(size_t nm, size_t nr, size_t na, int flags, lopt_ml
   return ok ? 0 : -1;
 }
 
-#define SIMD_IMPL "lopt_kernels_impl.h"
+#define SIMD_IMPL "learned_kernels_impl.h"
 #include "simd_variants.h"

@@ -1,7 +1,7 @@
 // Kernel table of the learned-optimizer kernels (src/learned): the fused two-pass per-parameter MLP
 // optimizer (small_fc_lopt, feature_mlp_lopt, fc_lopt, rnn_fc_lopt) and the nn_adam step.
-// lopt_kernels.c compiles every kernel once per instruction set (AVX-512, AVX2+FMA, baseline x86-64)
-// from lopt_kernels_impl.h; addon_lopt.c validates the arguments and picks the table matching
+// learned_kernels.c compiles every kernel once per instruction set (AVX-512, AVX2+FMA, baseline x86-64)
+// from learned_kernels_impl.h; addon_learned.c validates the arguments and picks the table matching
 // addon.c's choice. Semantics: Backend.mlpLoptAccumulate / mlpLoptApply / nnAdamStep in
 // src/engine/backend.ts, argument types in src/engine/mlp-lopt.ts.
 #ifndef LOPT_LEARNED_KERNELS_H

@@ -1,7 +1,7 @@
 // small_fc_lopt's register kernels: both passes of the per-parameter MLP optimizer for the layout of
 // small_fc_lopt (3 momenta, 1 rms, 3 AdaFactor decays, m·rsqrt(v) and m·preconditioner, no log|p|) on
 // factored tensors, with an MLP of two hidden layers of 2, 4 or 8 units. Included by
-// lopt_kernels_impl.h once per instruction set, after the helpers it uses (load, splat, rsqrt, relu,
+// learned_kernels_impl.h once per instruction set, after the helpers it uses (load, splat, rsqrt, relu,
 // the cursor, update_factored).
 //
 // The 16 per-element features are, in feature order, g p m0 m1 m2 v m0·r m1·r m2·r r g·q0 g·q1 g·q2

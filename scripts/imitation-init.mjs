@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getBackend, getOptimizer, learned, meta, tasks } from '../dist/src/index.js';
-import { fitImitation, recordImitation } from '../dist/src/learned/imitation.js';
+import { fitImitation, mergeRecordings, recordImitation } from '../dist/src/learned/imitation.js';
 import { nadamwList } from '../dist/src/study/index.js';
 import { writeFileAtomic } from '../dist/src/util/atomic-write.js';
 
@@ -49,7 +49,7 @@ for (let round = 1; round <= rounds; round++) {
     task, backend, teacher, steps, seeds, every, perTensor, follow,
     student: (b) => learned.get('small_fc_lopt', lopt.options, { backend: b }).optFn(theta),
   }));
-  const data = merge(recordings);
+  const data = mergeRecordings(recordings);
   const fit = fitImitation(theta, data, { iterations, learningRate: lr });
   theta = fit.theta;
   const row = { round, follow, samples: data.count, lossBefore: fit.lossBefore, lossAfter: fit.lossAfter, seconds: (Date.now() - began) / 1000 };
@@ -63,17 +63,3 @@ console.log(`mean training loss on the evaluation keys: start θ ${before.toFixe
 mkdirSync(values.out, { recursive: true });
 learned.save(join(values.out, 'theta.safetensors'), lopt, theta, { imitation: { teacher: 'nadamw #8', task: 'fmnist-mlp', from: values.init, seeds, rounds, every, perTensor, iterations, lr } });
 writeFileAtomic(join(values.out, 'report.json'), JSON.stringify({ rounds: log, evalKeys: { keySeed, evalSeeds, steps }, evalLoss: { start: before, fitted: after, nadamw } }, null, 1) + '\n');
-
-function merge(list) {
-  const width = list[0].width;
-  const count = list.reduce((s, r) => s + r.count, 0);
-  const inputs = new Float64Array(count * width);
-  const targets = new Float64Array(count);
-  let at = 0;
-  for (const r of list) {
-    inputs.set(r.inputs, at * width);
-    targets.set(r.targets, at);
-    at += r.count;
-  }
-  return { width, count, inputs, targets };
-}

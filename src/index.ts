@@ -14,6 +14,7 @@ export type { Key } from './engine/random.js';
 export * as nn from './nn/index.js';
 export * as data from './data/index.js';
 export { tasks, taskFamilies, type Task, type TaskFamily, type TaskOptions, type TaskKnobs } from './tasks/index.js';
+export { mixtureFamily, mixtureTaskNames, variantName, MIXTURES, PAPER_MIX, type MixtureVariant } from './tasks/mixture.js';
 export * from './optimizers/index.js';
 export { learned, type LearnedOptimizer, type LearnedOptimizerName, type LearnedOptions, type LoadedWeights, type Provenance } from './learned/index.js';
 export { train, evaluateSplit, type TrainOptions, type TrainResult, type Evaluation } from './training/train.js';

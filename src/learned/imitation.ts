@@ -222,6 +222,23 @@ function imitationLoss(layers: Layers, data: ImitationRecording, grads?: Layers)
   return loss / norm;
 }
 
+/** One recording holding every sample of `list` (recordings of one student's inputs, in order). */
+export function mergeRecordings(list: readonly ImitationRecording[]): ImitationRecording {
+  if (list.length === 0) throw new Error('mergeRecordings: no recordings');
+  const width = list[0].width;
+  if (list.some((r) => r.width !== width)) throw new Error('mergeRecordings: recordings of different row widths');
+  const count = list.reduce((sum, r) => sum + r.count, 0);
+  const inputs = new Float64Array(count * width);
+  const targets = new Float64Array(count);
+  let at = 0;
+  for (const r of list) {
+    inputs.set(r.inputs.subarray(0, r.count * width), at * width);
+    targets.set(r.targets.subarray(0, r.count), at);
+    at += r.count;
+  }
+  return { width, count, inputs, targets };
+}
+
 export interface FitOptions {
   /** Adam iterations over the whole recording (default 500). */
   iterations?: number;

@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sortedNames, type Params } from '../engine/tensor.js';
+import { mixtureTaskNames } from '../tasks/mixture.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { checkTheta, type LearnedOptimizer } from './learned-optimizer.js';
 import type { LearnedOptions } from './options.js';
@@ -46,14 +47,16 @@ export interface Provenance {
 
 /**
  * The task (or tasks, or task family) θ was meta-trained on, as its provenance says: `task` (a name, or
- * a list of names) and `tasks` (a list), in that order without repeats; [] when the provenance names
- * none (an untrained θ, or weights from elsewhere).
+ * a list of names) and `tasks` (a list), in that order without repeats, a mixture family followed by
+ * the tasks it draws from (`paper-mix`, `fmnist-mlp`, …); [] when the provenance names none (an
+ * untrained θ, or weights from elsewhere).
  */
 export function metaTrainedOn(provenance: Provenance | undefined | null): string[] {
   const names: string[] = [];
   const add = (value: unknown) => {
     for (const item of Array.isArray(value) ? value : [value]) {
-      if (typeof item === 'string' && item !== '' && !names.includes(item)) names.push(item);
+      if (typeof item !== 'string' || item === '') continue;
+      for (const name of [item, ...mixtureTaskNames(item)]) if (!names.includes(name)) names.push(name);
     }
   };
   if (provenance && typeof provenance === 'object') {

@@ -7,3 +7,4 @@ export { taskKnobsSchema, TASK_KNOB_KEYS, type TaskKnobs, type TaskOptions } fro
 export { clippedNormalizer, classificationClipTop } from './normalizers.js';
 export { ImageMlpTask, splitImageData } from './image-mlp.js';
 export { fmnistMlp } from './fmnist-mlp.js';
+export { mixtureFamily, mixtureTaskNames, variantName, MIXTURES, PAPER_MIX, type MixtureVariant } from './mixture.js';

@@ -7,6 +7,7 @@ import { textLstmLm } from './text-lstm-lm.js';
 import { resnet18V2, resnet50V2 } from './resnet-v2.js';
 import { transformerByte } from './transformer-byte.js';
 import { TASK_KNOB_KEYS, taskKnobsSchema, type TaskOptions } from './options.js';
+import { MIXTURES, mixtureFamily } from './mixture.js';
 import { logQuadraticTask, quadraticFamily, quadraticTask, sumQuadraticTask, type TaskFamily } from './quadratics.js';
 import type { Task } from './task.js';
 
@@ -30,6 +31,7 @@ const factories: Record<string, { describe: string; build: TaskFactory }> = {
 const families: Record<string, (options: TaskOptions) => TaskFamily<any, any>> = {
   'quadratic-family': (o) => quadraticFamily(o.dim),
   'quadratic-family-noise': (o) => quadraticFamily(o.dim, { noise: true }),
+  ...Object.fromEntries(Object.entries(MIXTURES).map(([name, variants]) => [name, (o: TaskOptions) => mixtureFamily(name, variants, o, getTask)])),
 };
 
 export function taskNames(): string[] {

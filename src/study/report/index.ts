@@ -7,6 +7,7 @@ import { ablationSection, readAblation } from './ablation.js';
 import { fillCommands } from './commands.js';
 import { loadReportData } from './data.js';
 import { fig1Section } from './fig1.js';
+import { generalSection, readGeneral } from './general.js';
 import { fig4Section } from './fig4.js';
 import { fig5Section } from './fig5.js';
 import { groupEvalRuns } from './groups.js';
@@ -25,6 +26,8 @@ export interface ReportOptions {
   runDirs?: string[];
   /** A recipe ablation's folder with its results.json (scripts/ablation-score.mjs). */
   ablationDir?: string;
+  /** A general-purpose weights evaluation folder with its summary.json (scripts/general-eval.mjs). */
+  generalDir?: string;
 }
 
 export interface ReportResult {
@@ -40,6 +43,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   await loadRenderer(); // vega and vega-lite (optional packages): a missing one is one line, before any work
   const runs = readMetaRuns(options.runDirs ?? []);
   const ablation = options.ablationDir ? readAblation(options.ablationDir) : null;
+  const general = options.generalDir ? readGeneral(options.generalDir) : null;
   const commands = fillCommands(options.dbPath);
   const views = groupEvalRuns(data.evalRuns);
 
@@ -53,6 +57,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     await fig5Section(views, data.curves, commands),
     await metaTrainingSection(runs, commands),
     ...[ablationSection(ablation)].filter((b) => b !== null),
+    ...[generalSection(general)].filter((b) => b !== null),
     await metaGeneralizationSection(runs, views, commands),
   ];
   const sections: Section[] = built.map((b) => b.section);

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// The first stage of the general-purpose small_fc_lopt weights (README "General-purpose weights",
+// issue 19): imitation of tuned NAdamW on every variant of the paper-mix task family, before PES
+// meta-training on the same family. For each variant it picks the teacher among LO's NAdamW list
+// entries (#0–#3, #8) by the mean training loss of one run (--select-seed), records that teacher's
+// per-element steps with small_fc_lopt's own inputs (src/learned/imitation.ts), fits θ to all variants'
+// samples at once, and repeats with runs led by the fitted student (DAgger). Writes OUT/theta.safetensors
+// (provenance: paper-mix and its variants) and OUT/report.json.
+// Usage: node scripts/general-imitation.mjs --init WEIGHTS --out DIR [--steps 600] [--select-seed 2000]
+//        [--seeds 2001,2002] [--rounds 2] [--every 8] [--per-tensor 16] [--iterations 300] [--lr 1e-3]
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { getBackend, getOptimizer, learned, tasks, train, PAPER_MIX, variantName } from '../dist/src/index.js';
+import { fitImitation, mergeRecordings, recordImitation } from '../dist/src/learned/imitation.js';
+import { nadamwList } from '../dist/src/study/index.js';
+import { writeFileAtomic } from '../dist/src/util/atomic-write.js';
+
+const TEACHER_ENTRIES = [0, 1, 2, 3, 8];
+const { values } = parseArgs({
+  options: {
+    init: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string', default: '600' },
+    'select-seed': { type: 'string', default: '2000' }, seeds: { type: 'string', default: '2001,2002' },
+    rounds: { type: 'string', default: '2' }, every: { type: 'string', default: '8' }, 'per-tensor': { type: 'string', default: '16' },
+    iterations: { type: 'string', default: '300' }, lr: { type: 'string', default: '1e-3' },
+  },
+});
+const seeds = values.seeds.split(',').map(Number);
+const [steps, selectSeed, rounds, every, perTensor, iterations, lr] =
+  ['steps', 'select-seed', 'rounds', 'every', 'per-tensor', 'iterations', 'lr'].map((k) => Number(values[k]));
+if (!values.init || !values.out || !seeds.every(Number.isInteger) || ![steps, selectSeed, rounds, every, perTensor, iterations].every(Number.isInteger) || !(lr > 0)) {
+  console.error('usage: node scripts/general-imitation.mjs --init WEIGHTS --out DIR [--steps N] [--select-seed S] [--seeds S1,S2] [--rounds R] [--every K] [--per-tensor N] [--iterations I] [--lr ETA]');
+  process.exit(2);
+}
+const backend = getBackend();
+backend.setThreads?.(1);
+const { optimizer: lopt, theta: start } = learned.load(values.init, { backend });
+const entries = nadamwList();
+
+// Each variant's teacher: the NAdamW entry with the lowest mean training loss on the selection seed.
+const variants = PAPER_MIX.map((variant) => {
+  const task = tasks.get(variant.task, { backend, ...variant.knobs });
+  const scored = TEACHER_ENTRIES.map((i) => {
+    const { meanLoss } = train({ task, optimizer: getOptimizer('nadamw', { ...entries[i] }, { backend }), steps, seed: selectSeed });
+    return { entry: i, meanLoss: Number.isFinite(meanLoss) ? meanLoss : Infinity };
+  }).sort((a, b) => a.meanLoss - b.meanLoss);
+  console.log(`${variantName(variant)}: teacher NAdamW #${scored[0].entry} (${scored.map((s) => `#${s.entry} ${s.meanLoss.toFixed(4)}`).join(', ')})`);
+  return { variant, task, teacherEntry: scored[0].entry, scores: scored };
+});
+
+let theta = start;
+const recordings = [];
+const log = [];
+for (let round = 1; round <= rounds; round++) {
+  const follow = round === 1 ? 'teacher' : 'student';
+  const began = Date.now();
+  for (const { task, teacherEntry } of variants) {
+    recordings.push(recordImitation({
+      task, backend, steps, seeds, every, perTensor, follow,
+      teacher: () => getOptimizer('nadamw', { ...entries[teacherEntry] }, { backend }),
+      student: (b) => learned.get('small_fc_lopt', lopt.options, { backend: b }).optFn(theta),
+    }));
+  }
+  const data = mergeRecordings(recordings);
+  const fit = fitImitation(theta, data, { iterations, learningRate: lr });
+  theta = fit.theta;
+  const row = { round, follow, samples: data.count, lossBefore: fit.lossBefore, lossAfter: fit.lossAfter, seconds: (Date.now() - began) / 1000 };
+  log.push(row);
+  console.log(`round ${round} (${follow} leads): ${data.count} samples, imitation error ${fit.lossBefore.toFixed(4)} → ${fit.lossAfter.toFixed(4)} (${row.seconds.toFixed(0)} s)`);
+}
+
+mkdirSync(values.out, { recursive: true });
+const teachers = Object.fromEntries(variants.map((v) => [variantName(v.variant), `nadamw #${v.teacherEntry}`]));
+learned.save(join(values.out, 'theta.safetensors'), lopt, theta, {
+  task: 'paper-mix', tasks: PAPER_MIX.map(variantName),
+  imitation: { teachers, from: values.init, steps, selectSeed, seeds, rounds, every, perTensor, iterations, lr },
+});
+writeFileAtomic(join(values.out, 'report.json'), `${JSON.stringify({ rounds: log, teachers: variants.map((v) => ({ variant: variantName(v.variant), scores: v.scores })) }, null, 1)}\n`);

@@ -3,9 +3,11 @@
 // and the step count), and in its manifest's `meta.run` what the run needs to go on bit for bit: the
 // task and its options, the seed (the batch stream is seeded: resuming replays the batches consumed),
 // the planned total steps (--steps; schedules span them), the steps done, every training loss so far
-// (float32, base64) and the evaluations made. A resumed run ends where the uninterrupted one would and
-// reports the same curve, losses and evaluations.
+// (float32, base64), the evaluations made, and the task's model state where it has one (BatchNorm's
+// moving averages, float32 base64). A resumed run ends where the uninterrupted one would and reports
+// the same curve, losses and evaluations.
 import type { Evaluation, TrainResult, TrainResume } from '../training/train.js';
+import type { Params } from '../engine/tensor.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { loadState, saveState, StateFileError } from '../optimizers/state-file.js';
 import { UsageError } from './errors.js';
@@ -25,6 +27,25 @@ interface SavedRun extends RunIdentity {
   losses: string;
   /** Evaluations with non-finite numbers as strings ("NaN", "Infinity"). */
   evaluations: Array<{ step: number; validLoss: number | string; testLoss: number | string }>;
+  /** The task's model state (float32 base64 per tensor), where it has one. */
+  modelState?: Record<string, { shape: number[]; data: string }>;
+}
+
+/** Float32 values, little-endian, as base64. */
+function encodeFloats(values: Float32Array): string {
+  const bytes = Buffer.alloc(4 * values.length);
+  values.forEach((x, i) => bytes.writeFloatLE(x, 4 * i));
+  return bytes.toString('base64');
+}
+
+/** The inverse of encodeFloats; undefined when the bytes do not hold `count` values. */
+function decodeFloats(base64: string, count: number): Float32Array | undefined {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length !== 4 * count) return undefined;
+  const values = new Float32Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < count; i++) values[i] = view.getFloat32(4 * i, true);
+  return values;
 }
 
 const encodeNumber = (x: number): number | string => (Number.isFinite(x) ? x : String(x));
@@ -36,9 +57,7 @@ function canonical(value: Record<string, unknown>): string {
 
 /** Writes the run's optimizer state and position to `file` (atomically). */
 export function saveRunState(file: string, optimizer: Optimizer<unknown>, result: TrainResult, run: RunIdentity & { steps: number }): void {
-  const bytes = Buffer.alloc(4 * result.losses.length);
-  result.losses.forEach((loss, i) => bytes.writeFloatLE(loss, 4 * i));
-  const losses = bytes.toString('base64');
+  const losses = encodeFloats(result.losses);
   const saved: SavedRun = {
     task: run.task,
     taskOptions: run.taskOptions,
@@ -47,6 +66,9 @@ export function saveRunState(file: string, optimizer: Optimizer<unknown>, result
     stepsDone: result.stepsDone,
     losses,
     evaluations: result.evaluations.map((e) => ({ step: e.step, validLoss: encodeNumber(e.validLoss), testLoss: encodeNumber(e.testLoss) })),
+    ...(result.modelState ? {
+      modelState: Object.fromEntries(Object.entries(result.modelState).map(([name, t]) => [name, { shape: [...t.shape], data: encodeFloats(t.data) }])),
+    } : {}),
   };
   saveState(file, optimizer, result.state, { numSteps: run.steps, run: saved });
 }
@@ -78,11 +100,20 @@ export function loadRunState(
   if (run.steps !== undefined && run.steps !== saved.steps) {
     throw new UsageError(`--resume-state: ${file} is a run planned for ${saved.steps} steps (its schedules span them), not ${run.steps}: pass --steps ${saved.steps} or leave --steps out`);
   }
-  const bytes = Buffer.from(saved.losses, 'base64');
-  if (bytes.length !== 4 * saved.stepsDone) throw new UsageError(`--resume-state: ${file} is corrupt (its loss curve does not hold ${saved.stepsDone} losses)`);
-  const losses = new Float32Array(saved.stepsDone);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < losses.length; i++) losses[i] = view.getFloat32(4 * i, true);
+  const losses = decodeFloats(saved.losses, saved.stepsDone);
+  if (!losses) throw new UsageError(`--resume-state: ${file} is corrupt (its loss curve does not hold ${saved.stepsDone} losses)`);
   const evaluations: Evaluation[] = (saved.evaluations ?? []).map((e) => ({ step: e.step, validLoss: decodeNumber(e.validLoss), testLoss: decodeNumber(e.testLoss) }));
-  return { state: loaded.state, stepsDone: saved.stepsDone, losses, evaluations, steps: saved.steps };
+  const modelState = saved.modelState ? decodeModelState(file, saved.modelState) : undefined;
+  return { state: loaded.state, stepsDone: saved.stepsDone, losses, evaluations, steps: saved.steps, ...(modelState ? { modelState } : {}) };
+}
+
+function decodeModelState(file: string, saved: NonNullable<SavedRun['modelState']>): Params {
+  const out: Params = {};
+  for (const [name, t] of Object.entries(saved)) {
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    const data = decodeFloats(t.data, count);
+    if (!data) throw new UsageError(`--resume-state: ${file} is corrupt (model state ${name} does not hold ${count} values)`);
+    out[name] = { shape: [...t.shape], data };
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 // One full inner training run: batches → task.lossAndGrad → optimizer.update, with timing and evaluation.
 import { keyFromSeed, split, type Key } from '../engine/random.js';
-import { assertSameStructure, type Params } from '../engine/tensor.js';
+import { assertSameStructure, cloneParams, type Params } from '../engine/tensor.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { DataSplit } from '../data/image-data.js';
 import type { Task } from '../tasks/task.js';
@@ -56,6 +56,8 @@ export interface TrainResume {
   losses: Float32Array;
   /** The evaluations made so far. */
   evaluations?: Evaluation[];
+  /** The task's model state after `stepsDone` steps (BatchNorm's moving averages), where it has one. */
+  modelState?: Params;
 }
 
 export interface Evaluation {
@@ -91,6 +93,8 @@ export interface TrainResult {
   divergence?: Divergence;
   /** The optimizer state at the end (to save with saveState and continue with `resume`). */
   state: unknown;
+  /** A copy of the task's model state at the end (BatchNorm's moving averages), where it has one. */
+  modelState?: Params;
 }
 
 /** Mean loss over every example of a split (batches weighted by their size). */
@@ -130,6 +134,7 @@ export function train<B extends BatchLike>(options: TrainOptions<B>): TrainResul
   const initial = task.init(initKey);
   let state = resume ? resume.state : optimizer.init(initial, { numSteps: steps, key: optimizerKey });
   if (resume) assertSameStructure(optimizer.getParams(state), initial, `the resumed state's parameters and ${task.name}'s`);
+  if (resume) restoreModelState(task, resume.modelState);
   const losses = new Float32Array(steps);
   const stepMs = new Float64Array(steps);
   const evaluations: Evaluation[] = resume?.evaluations ? [...resume.evaluations] : [];
@@ -189,5 +194,17 @@ export function train<B extends BatchLike>(options: TrainOptions<B>): TrainResul
     diverged: divergence !== undefined,
     ...(divergence ? { divergedAt: divergence.step, divergence } : {}),
     state,
+    ...(task.modelState ? { modelState: cloneParams(task.modelState) } : {}),
   };
+}
+
+/** Puts a resumed run's model state into the task (task.init reset it); a task with one needs it. */
+function restoreModelState(task: Task<unknown>, saved: Params | undefined): void {
+  if (!task.modelState) {
+    if (saved && Object.keys(saved).length > 0) throw new Error(`resume: the resumed run has a model state but ${task.name} has none`);
+    return;
+  }
+  if (!saved) throw new Error(`resume: ${task.name} has a model state (BatchNorm's moving averages) but the resumed run holds none`);
+  assertSameStructure(saved, task.modelState, `the resumed model state and ${task.name}'s`);
+  for (const name of Object.keys(saved)) task.modelState[name].data.set(saved[name].data);
 }

@@ -47,6 +47,22 @@ for (const optimizer of [['--optimizer', 'adam'], ['--optimizer', 'nadamw'], ['-
   });
 }
 
+test('a task with a model state (BatchNorm moving averages): the resumed run evaluates as the straight one', () => {
+  const resnet = ['train', '--task', 'resnet18-v2', '--task-opt', 'imageSize=32', '--task-opt', 'classes=10', '--task-opt', 'channelMult=0.0625',
+    '--batch-size', '4', '--optimizer', 'adam', '--steps', '4', '--eval-every', '4', '--json'];
+  const state = join(DIR, 'resnet.state');
+  const straight = lopt(...resnet);
+  assert.equal(straight.code, 0, straight.stderr);
+  const first = lopt(...resnet, '--stop-at', '2', '--save-state', state);
+  assert.equal(first.code, 0, first.stderr);
+  const resumed = lopt(...resnet, '--resume-state', state);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const a = lastJson(straight.stdout);
+  const b = lastJson(resumed.stdout);
+  // Training losses use batch statistics; the evaluation uses the moving averages the state carried.
+  for (const field of ['finalLoss', 'meanLoss', 'validLoss', 'testLoss']) assert.ok(Object.is(a[field], b[field]), `${field}: ${a[field]} vs ${b[field]}`);
+});
+
 test('lopt train --resume-state with another optimizer, settings, seed, task or --steps is one usage error', () => {
   const state = join(DIR, 'mismatch.state');
   const first = lopt(...BASE, '--optimizer', 'adam', '--lr', '0.01', '--steps', '6', '--stop-at', '3', '--save-state', state);

@@ -4,10 +4,11 @@
 // meta-training on the same family. For each variant it picks the teacher among LO's NAdamW list
 // entries (#0–#3, #8) by the mean training loss of one run (--select-seed), records that teacher's
 // per-element steps with small_fc_lopt's own inputs (src/learned/imitation.ts), fits θ to all variants'
-// samples at once, and repeats with runs led by the fitted student (DAgger). Writes OUT/theta.safetensors
+// samples at once, each recording weighted by its own step scale (so a task whose teacher takes small
+// steps counts as much as one with large steps), and repeats with runs led by the fitted student (DAgger). Writes OUT/theta.safetensors
 // (provenance: paper-mix and its variants) and OUT/report.json.
 // Usage: node scripts/general-imitation.mjs --init WEIGHTS --out DIR [--steps 600] [--select-seed 2000]
-//        [--seeds 2001,2002] [--rounds 2] [--every 8] [--per-tensor 16] [--iterations 300] [--lr 1e-3]
+//        [--seeds 2001,2002] [--rounds 2] [--every 8] [--per-tensor 16] [--iterations 500] [--lr 1e-3]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +23,7 @@ const { values } = parseArgs({
     init: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string', default: '600' },
     'select-seed': { type: 'string', default: '2000' }, seeds: { type: 'string', default: '2001,2002' },
     rounds: { type: 'string', default: '2' }, every: { type: 'string', default: '8' }, 'per-tensor': { type: 'string', default: '16' },
-    iterations: { type: 'string', default: '300' }, lr: { type: 'string', default: '1e-3' },
+    iterations: { type: 'string', default: '500' }, lr: { type: 'string', default: '1e-3' },
   },
 });
 const seeds = values.seeds.split(',').map(Number);
@@ -61,7 +62,7 @@ for (let round = 1; round <= rounds; round++) {
       student: (b) => learned.get('small_fc_lopt', lopt.options, { backend: b }).optFn(theta),
     }));
   }
-  const data = mergeRecordings(recordings);
+  const data = mergeRecordings(recordings, { balance: true });
   const fit = fitImitation(theta, data, { iterations, learningRate: lr });
   theta = fit.theta;
   const row = { round, follow, samples: data.count, lossBefore: fit.lossBefore, lossAfter: fit.lossAfter, seconds: (Date.now() - began) / 1000 };

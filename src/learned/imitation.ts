@@ -33,6 +33,8 @@ export interface ImitationRecording {
   inputs: Float64Array;
   /** The teacher's step (p before − p after) of each sample. */
   targets: Float64Array;
+  /** Per-sample weights of the squared error (default 1 each); see mergeRecordings' `balance`. */
+  weights?: Float64Array;
 }
 
 export interface RecordOptions<B> {
@@ -174,8 +176,9 @@ type Layers = ReturnType<typeof mlpLayers>;
 function imitationLoss(layers: Layers, data: ImitationRecording, grads?: Layers): number {
   const acts = layers.map((l) => new Float64Array(l.fanOut));
   const deltas = layers.map((l) => new Float64Array(l.fanOut));
+  const weightOf = (i: number) => data.weights?.[i] ?? 1;
   let targetSquares = 0;
-  for (let i = 0; i < data.count; i++) targetSquares += data.targets[i] ** 2;
+  for (let i = 0; i < data.count; i++) targetSquares += weightOf(i) * data.targets[i] ** 2;
   if (grads) for (const g of grads) { g.w.fill(0); g.b.fill(0); }
   let loss = 0;
   for (let i = 0; i < data.count; i++) {
@@ -193,13 +196,14 @@ function imitationLoss(layers: Layers, data: ImitationRecording, grads?: Layers)
     const [direction, magnitude] = acts[layers.length - 1];
     const scale = Math.exp(magnitude * EXP_MULT) * STEP_MULT;
     const error = direction * scale - data.targets[i];
-    loss += error * error;
+    const weight = weightOf(i);
+    loss += weight * error * error;
     if (!grads) continue;
-    // d(error²)/d outputs, then back through the layers.
+    // d(weight · error²)/d outputs, then back through the layers.
     const top = deltas[layers.length - 1];
     top.fill(0);
-    top[0] = 2 * error * scale;
-    top[1] = 2 * error * direction * scale * EXP_MULT;
+    top[0] = 2 * weight * error * scale;
+    top[1] = 2 * weight * error * direction * scale * EXP_MULT;
     for (let l = layers.length - 1; l >= 0; l--) {
       const layer = layers[l];
       const below = l > 0 ? acts[l - 1] : x;
@@ -222,21 +226,34 @@ function imitationLoss(layers: Layers, data: ImitationRecording, grads?: Layers)
   return loss / norm;
 }
 
-/** One recording holding every sample of `list` (recordings of one student's inputs, in order). */
-export function mergeRecordings(list: readonly ImitationRecording[]): ImitationRecording {
+/**
+ * One recording holding every sample of `list` (recordings of one student's inputs, in order). With
+ * `balance`, each recording's samples are weighted by 1 / (its mean squared target), so that every
+ * recording (a task whose teacher takes 10x smaller steps, for example) counts alike in the relative
+ * error instead of the one with the largest steps dominating.
+ */
+export function mergeRecordings(list: readonly ImitationRecording[], { balance = false } = {}): ImitationRecording {
   if (list.length === 0) throw new Error('mergeRecordings: no recordings');
   const width = list[0].width;
   if (list.some((r) => r.width !== width)) throw new Error('mergeRecordings: recordings of different row widths');
   const count = list.reduce((sum, r) => sum + r.count, 0);
   const inputs = new Float64Array(count * width);
   const targets = new Float64Array(count);
+  const weighted = balance || list.some((r) => r.weights);
+  const weights = weighted ? new Float64Array(count) : undefined;
   let at = 0;
   for (const r of list) {
     inputs.set(r.inputs.subarray(0, r.count * width), at * width);
     targets.set(r.targets.subarray(0, r.count), at);
+    if (weights) {
+      let meanSquare = 0;
+      for (let i = 0; i < r.count; i++) meanSquare += r.targets[i] ** 2 / r.count;
+      const scale = balance && meanSquare > 0 ? 1 / meanSquare : 1;
+      for (let i = 0; i < r.count; i++) weights[at + i] = (r.weights?.[i] ?? 1) * scale;
+    }
     at += r.count;
   }
-  return { width, count, inputs, targets };
+  return { width, count, inputs, targets, ...(weights ? { weights } : {}) };
 }
 
 export interface FitOptions {
@@ -255,7 +272,7 @@ export interface FitResult {
   lossAfter: number;
 }
 
-/** Relative squared error Σ(step of θ − recorded step)² / Σ recorded step² over a recording. */
+/** Relative squared error Σ w(step of θ − recorded step)² / Σ w recorded step² over a recording (w: its weights, else 1). */
 export function imitationError(theta: Params, data: ImitationRecording): number {
   return imitationLoss(mlpLayers(theta), data);
 }

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { keyFromSeed } from '../../src/engine/random.js';
 import { getOptimizer } from '../../src/optimizers/registry.js';
-import { fitImitation, imitationError, recordImitation } from '../../src/learned/imitation.js';
+import { fitImitation, imitationError, mergeRecordings, recordImitation } from '../../src/learned/imitation.js';
 import { smallFcLopt } from '../../src/learned/small-fc-lopt.js';
 import { getTask } from '../../src/tasks/registry.js';
 import { BACKEND_NAMES, backendNamed } from '../fixtures/backends.js';
@@ -50,4 +50,35 @@ it('fits small_fc_lopt to Adam\'s steps', () => {
   for (const name of ['momentum_decays', 'rms_decays', 'adafactor_decays']) {
     assert.deepEqual(fit.theta[name].data, theta[name].data, `${name} are left as they were`);
   }
+});
+
+it('mergeRecordings joins recordings; balance weights each by its own step scale', () => {
+  const backend = backendNamed('native');
+  const theta = smallFcLopt({}, { backend }).init(keyFromSeed(3));
+  const student = (b: typeof backend) => smallFcLopt({}, { backend: b }).optFn(theta);
+  const common = { task, backend, student, steps: 8, every: 4, perTensor: 8, seeds: [7] } as const;
+  const small = recordImitation({ ...common, teacher: () => getOptimizer('adam', { learningRate: 1e-4 }) });
+  const large = recordImitation({ ...common, teacher: () => getOptimizer('adam', { learningRate: 1e-2 }) });
+  const plain = mergeRecordings([small, large]);
+  assert.equal(plain.count, small.count + large.count);
+  assert.equal(plain.weights, undefined);
+  assert.deepEqual(plain.targets.subarray(small.count), large.targets);
+  assert.deepEqual(plain.inputs.subarray(small.count * small.width), large.inputs);
+
+  const balanced = mergeRecordings([small, large], { balance: true });
+  const weightedSquares = (from: number, to: number) => {
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += balanced.weights![i] * balanced.targets[i] ** 2;
+    return sum / (to - from);
+  };
+  assert.ok(Math.abs(weightedSquares(0, small.count) - 1) < 1e-9, 'each recording\'s weighted mean square is 1');
+  assert.ok(Math.abs(weightedSquares(small.count, balanced.count) - 1) < 1e-9);
+  // Unbalanced, the large-step recording decides the error; balanced, the two count alike.
+  assert.ok(imitationError(theta, plain) > 0 && Number.isFinite(imitationError(theta, balanced)));
+  assert.equal(small.count, large.count);
+  assert.ok(Math.abs(imitationError(theta, balanced) - (imitationError(theta, small) + imitationError(theta, large)) / 2) < 1e-9,
+    'balanced: the mean of the two recordings\' relative errors');
+  assert.ok(Math.abs(imitationError(theta, plain) - imitationError(theta, large)) < 0.01 * imitationError(theta, large),
+    'unbalanced: the large steps decide the error');
+  assert.throws(() => mergeRecordings([]), /no recordings/);
 });

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The first stage of the general-purpose small_fc_lopt weights (README "General-purpose weights",
-// issue 19): imitation of tuned NAdamW on every variant of the paper-mix task family, before PES
-// meta-training on the same family. For each variant it picks the teacher among LO's NAdamW list
-// entries (#0–#3, #8) by the mean training loss of one run (--select-seed), records that teacher's
+// issue 19): imitation of a tuned hand-designed optimizer on every variant of the paper-mix task
+// family, before PES meta-training on the same family. For each variant it picks the teacher among
+// Adam at 1e-3 and 3e-3 and LO's NAdamW list entries #0, #2, #3 and #8 by the mean training loss of
+// one run (--select-seed), records that teacher's
 // per-element steps with small_fc_lopt's own inputs (src/learned/imitation.ts), fits θ to all variants'
 // samples at once, each recording weighted by its own step scale (so a task whose teacher takes small
 // steps counts as much as one with large steps), and repeats with runs led by the fitted student (DAgger). Writes OUT/theta.safetensors
@@ -17,7 +18,11 @@ import { fitImitation, mergeRecordings, recordImitation } from '../dist/src/lear
 import { nadamwList } from '../dist/src/study/index.js';
 import { writeFileAtomic } from '../dist/src/util/atomic-write.js';
 
-const TEACHER_ENTRIES = [0, 1, 2, 3, 8];
+/** The teacher candidates: Adam at two learning rates (best on the autoencoder and the ImageNet MLP) and NAdamW entries. */
+const TEACHERS = [
+  ...[1e-3, 3e-3].map((lr) => ({ name: `adam ${lr}`, make: (backend) => getOptimizer('adam', { learningRate: lr }, { backend }) })),
+  ...[0, 2, 3, 8].map((i) => ({ name: `nadamw #${i}`, make: (backend) => getOptimizer('nadamw', { ...nadamwList()[i] }, { backend }) })),
+];
 const { values } = parseArgs({
   options: {
     init: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string', default: '600' },
@@ -36,17 +41,16 @@ if (!values.init || !values.out || !seeds.every(Number.isInteger) || ![steps, se
 const backend = getBackend();
 backend.setThreads?.(1);
 const { optimizer: lopt, theta: start } = learned.load(values.init, { backend });
-const entries = nadamwList();
 
-// Each variant's teacher: the NAdamW entry with the lowest mean training loss on the selection seed.
+// Each variant's teacher: the candidate with the lowest mean training loss on the selection seed.
 const variants = PAPER_MIX.map((variant) => {
   const task = tasks.get(variant.task, { backend, ...variant.knobs });
-  const scored = TEACHER_ENTRIES.map((i) => {
-    const { meanLoss } = train({ task, optimizer: getOptimizer('nadamw', { ...entries[i] }, { backend }), steps, seed: selectSeed });
-    return { entry: i, meanLoss: Number.isFinite(meanLoss) ? meanLoss : Infinity };
+  const scored = TEACHERS.map((teacher) => {
+    const { meanLoss } = train({ task, optimizer: teacher.make(backend), steps, seed: selectSeed });
+    return { teacher, meanLoss: Number.isFinite(meanLoss) ? meanLoss : Infinity };
   }).sort((a, b) => a.meanLoss - b.meanLoss);
-  console.log(`${variantName(variant)}: teacher NAdamW #${scored[0].entry} (${scored.map((s) => `#${s.entry} ${s.meanLoss.toFixed(4)}`).join(', ')})`);
-  return { variant, task, teacherEntry: scored[0].entry, scores: scored };
+  console.log(`${variantName(variant)}: teacher ${scored[0].teacher.name} (${scored.map((s) => `${s.teacher.name} ${s.meanLoss.toFixed(4)}`).join(', ')})`);
+  return { variant, task, teacher: scored[0].teacher, scores: scored.map((s) => ({ teacher: s.teacher.name, meanLoss: s.meanLoss })) };
 });
 
 let theta = start;
@@ -55,10 +59,10 @@ const log = [];
 for (let round = 1; round <= rounds; round++) {
   const follow = round === 1 ? 'teacher' : 'student';
   const began = Date.now();
-  for (const { task, teacherEntry } of variants) {
+  for (const { task, teacher } of variants) {
     recordings.push(recordImitation({
       task, backend, steps, seeds, every, perTensor, follow,
-      teacher: () => getOptimizer('nadamw', { ...entries[teacherEntry] }, { backend }),
+      teacher: () => teacher.make(backend),
       student: (b) => learned.get('small_fc_lopt', lopt.options, { backend: b }).optFn(theta),
     }));
   }
@@ -71,7 +75,7 @@ for (let round = 1; round <= rounds; round++) {
 }
 
 mkdirSync(values.out, { recursive: true });
-const teachers = Object.fromEntries(variants.map((v) => [variantName(v.variant), `nadamw #${v.teacherEntry}`]));
+const teachers = Object.fromEntries(variants.map((v) => [variantName(v.variant), v.teacher.name]));
 learned.save(join(values.out, 'theta.safetensors'), lopt, theta, {
   task: 'paper-mix', tasks: PAPER_MIX.map(variantName),
   imitation: { teachers, from: values.init, steps, selectSeed, seeds, rounds, every, perTensor, iterations, lr },

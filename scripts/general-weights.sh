@@ -11,7 +11,7 @@ minutes=${1:-60}
 dir=campaign/general/run
 cli=(node "${LOPT_CLI:-dist/src/cli/main.js}")
 args=(meta-train --lopt small_fc_lopt --family paper-mix --estimator pes --trunc-length 20 --inner-steps 600
-  --num-tasks 8 --std 0.01 --meta-lr 3e-5 --outer-steps 20000 --seed 31
+  --num-tasks 8 --std 0.01 --meta-lr 1e-4 --outer-steps 20000 --seed 31
   --eval-every 100 --eval-seeds 8 --checkpoint-every 50 --workers "${WORKERS:-1}" --backend native
   --max-minutes "$minutes" --out "$dir")
 if [ -f "$dir/checkpoint/state.v8" ] || [ -f "$dir/checkpoint/compact.v8" ]; then

@@ -23,6 +23,7 @@ test('paper-mix draws every variant, the same one for the same key, each built o
     assert.equal(task.paramCount, direct.paramCount, variantName(variant));
     assert.equal(task.batchSize, direct.batchSize, variantName(variant));
     assert.equal(family.taskFn(index), task, 'a variant\'s task is built once and reused');
+    assert.equal(task.normalizer(0.05), direct.normalizer(0.05) / variant.lossScale!, 'the meta-loss is divided by the variant\'s scale');
   }
   assert.equal(variantName(PAPER_MIX[2]), 'cifar10-16-conv(batchSize=32)');
 });
@@ -39,6 +40,17 @@ test('a mixture passes the backend on, and knobs a task does not take are refuse
   assert.equal(seen.length, 2);
   assert.deepEqual(seen[0], { backend: referenceBackend, dataDir: '/data', dim: 5 });
   assert.throws(() => mixtureFamily('none', [], {}, getTask), /has no variants/);
+  // lossScale divides the meta-training loss only: the loss, gradients and parameters are the task's own.
+  const scaled = mixtureFamily('scaled', [{ task: 'quadratic', knobs: { dim: 4 }, lossScale: 4 }], {}, getTask).taskFn(0);
+  const direct = getTask('quadratic', { dim: 4 });
+  const params = direct.init(keyFromSeed(1));
+  const batch = direct.datasets.train.stream(keyFromSeed(2)).next();
+  const [a, b] = [scaled.lossAndGrad(params, batch), direct.lossAndGrad(params, batch)];
+  assert.equal(a.loss, b.loss);
+  assert.deepEqual(a.grads, b.grads);
+  assert.equal(scaled.normalizer(a.loss), direct.normalizer(a.loss) / 4);
+  assert.equal(scaled.paramCount, 4);
+  assert.throws(() => mixtureFamily('bad-scale', [{ task: 'quadratic', knobs: {}, lossScale: 0 }], {}, getTask).taskFn(0), /lossScale must be positive/);
   const bad = mixtureFamily('bad', [{ task: 'quadratic', knobs: { seqLen: 0 } }], {}, getTask);
   assert.throws(() => bad.taskFn(0), /bad task option seqLen/);
 });

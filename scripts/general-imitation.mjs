@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getBackend, getOptimizer, learned, tasks, train, PAPER_MIX, variantName } from '../dist/src/index.js';
-import { fitImitation, mergeRecordings, recordImitation } from '../dist/src/learned/imitation.js';
+import { imitationRounds, recordImitation } from '../dist/src/learned/imitation.js';
 import { nadamwList } from '../dist/src/study/index.js';
 import { writeFileAtomic } from '../dist/src/util/atomic-write.js';
 
@@ -53,26 +53,15 @@ const variants = PAPER_MIX.map((variant) => {
   return { variant, task, teacher: scored[0].teacher, scores: scored.map((s) => ({ teacher: s.teacher.name, meanLoss: s.meanLoss })) };
 });
 
-let theta = start;
-const recordings = [];
-const log = [];
-for (let round = 1; round <= rounds; round++) {
-  const follow = round === 1 ? 'teacher' : 'student';
-  const began = Date.now();
-  for (const { task, teacher } of variants) {
-    recordings.push(recordImitation({
-      task, backend, steps, seeds, every, perTensor, follow,
-      teacher: () => teacher.make(backend),
-      student: (b) => learned.get('small_fc_lopt', lopt.options, { backend: b }).optFn(theta),
-    }));
-  }
-  const data = mergeRecordings(recordings, { balance: true });
-  const fit = fitImitation(theta, data, { iterations, learningRate: lr });
-  theta = fit.theta;
-  const row = { round, follow, samples: data.count, lossBefore: fit.lossBefore, lossAfter: fit.lossAfter, seconds: (Date.now() - began) / 1000 };
-  log.push(row);
-  console.log(`round ${round} (${follow} leads): ${data.count} samples, imitation error ${fit.lossBefore.toFixed(4)} → ${fit.lossAfter.toFixed(4)} (${row.seconds.toFixed(0)} s)`);
-}
+const { theta, rounds: log } = imitationRounds({
+  theta: start, rounds, balance: true, fit: { iterations, learningRate: lr },
+  record: (current, follow) => variants.map(({ task, teacher }) => recordImitation({
+    task, backend, steps, seeds, every, perTensor, follow,
+    teacher: () => teacher.make(backend),
+    student: (b) => learned.get('small_fc_lopt', lopt.options, { backend: b }).optFn(current),
+  })),
+  onRound: (row) => console.log(`round ${row.round} (${row.follow} leads): ${row.samples} samples, imitation error ${row.lossBefore.toFixed(4)} → ${row.lossAfter.toFixed(4)} (${row.seconds.toFixed(0)} s)`),
+});
 
 mkdirSync(values.out, { recursive: true });
 const teachers = Object.fromEntries(variants.map((v) => [variantName(v.variant), v.teacher.name]));

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getBackend, getOptimizer, learned, meta, tasks } from '../dist/src/index.js';
-import { fitImitation, mergeRecordings, recordImitation } from '../dist/src/learned/imitation.js';
+import { imitationRounds, recordImitation } from '../dist/src/learned/imitation.js';
 import { nadamwList } from '../dist/src/study/index.js';
 import { writeFileAtomic } from '../dist/src/util/atomic-write.js';
 
@@ -39,23 +39,14 @@ const evalLoss = (theta) => {
   return rows.reduce((sum, r) => sum + r.evalLoss, 0) / rows.length;
 };
 
-let theta = start;
-const recordings = [];
-const log = [];
-for (let round = 1; round <= rounds; round++) {
-  const follow = round === 1 ? 'teacher' : 'student';
-  const began = Date.now();
-  recordings.push(recordImitation({
+const { theta, rounds: log } = imitationRounds({
+  theta: start, rounds, fit: { iterations, learningRate: lr },
+  record: (current, follow) => [recordImitation({
     task, backend, teacher, steps, seeds, every, perTensor, follow,
-    student: (b) => learned.get('small_fc_lopt', lopt.options, { backend: b }).optFn(theta),
-  }));
-  const data = mergeRecordings(recordings);
-  const fit = fitImitation(theta, data, { iterations, learningRate: lr });
-  theta = fit.theta;
-  const row = { round, follow, samples: data.count, lossBefore: fit.lossBefore, lossAfter: fit.lossAfter, seconds: (Date.now() - began) / 1000 };
-  log.push(row);
-  console.log(`round ${round} (${follow} leads): ${data.count} samples, imitation error ${fit.lossBefore.toFixed(4)} → ${fit.lossAfter.toFixed(4)} (${row.seconds.toFixed(0)} s)`);
-}
+    student: (b) => learned.get('small_fc_lopt', lopt.options, { backend: b }).optFn(current),
+  })],
+  onRound: (row) => console.log(`round ${row.round} (${row.follow} leads): ${row.samples} samples, imitation error ${row.lossBefore.toFixed(4)} → ${row.lossAfter.toFixed(4)} (${row.seconds.toFixed(0)} s)`),
+});
 const before = evalLoss(start);
 const after = evalLoss(theta);
 const nadamw = meta.evaluateOptimizer(evaluation, teacher(), { outerStep: 0, thetaVersion: 0 }).reduce((s, r) => s + r.evalLoss, 0) / evalSeeds;

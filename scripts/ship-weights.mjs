@@ -31,6 +31,13 @@ function stagesOf(prov, ownInnerSteps) {
   const init = /--init-weights (\S+)/.exec(prov.command ?? '')?.[1];
   if (!init || !existsSync(init)) return [stage];
   const earlier = learned.load(init).provenance;
+  // An imitation stage (scripts/general-imitation.mjs) spends no meta-training inner steps; it started
+  // from a shipped θ whose own stages come first.
+  if (earlier.imitation) {
+    const from = earlier.imitation.from;
+    const before = from && existsSync(from) ? (learned.load(from).provenance.stages ?? []) : [];
+    return [...before, { imitation: earlier.imitation, metaTrainingInnerSteps: 0 }, stage];
+  }
   const e = earlier.estimator ?? {};
   const perOuter = ['pes', 'tes'].includes(e.kind) ? 2 * e.numTasks * e.truncLength * (e.metaBatch ?? 1) : NaN;
   return [...stagesOf(earlier, earlier.outerSteps * perOuter), stage];
@@ -46,4 +53,4 @@ learned.save(out, optimizer, theta, {
   shippedFrom: `${values.run}/${values.theta}`,
   shippedAt: new Date().toISOString(),
 });
-console.log(`${out}: ${optimizer.name} from ${source} (${stages.map((st) => `${st.outerSteps} outer steps at meta-lr ${st.metaLr}`).join(' then ')}, ${stages.reduce((a, st) => a + st.metaTrainingInnerSteps, 0)} meta-training inner steps, evaluation loss ${provenance.evalLoss})`);
+console.log(`${out}: ${optimizer.name} from ${source} (${stages.map((st) => (st.imitation ? 'imitation' : `${st.outerSteps} outer steps at meta-lr ${st.metaLr}`)).join(' then ')}, ${stages.reduce((a, st) => a + st.metaTrainingInnerSteps, 0)} meta-training inner steps, evaluation loss ${provenance.evalLoss})`);

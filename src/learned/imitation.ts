@@ -314,3 +314,46 @@ export function fitImitation(theta: Params, data: ImitationRecording, o: FitOpti
   });
   return { theta: out, lossBefore, lossAfter: imitationLoss(mlpLayers(out), data) };
 }
+
+/** One round of imitationRounds: who led the recorded runs, the samples so far and the fit's errors. */
+export interface ImitationRound {
+  round: number;
+  follow: 'teacher' | 'student';
+  samples: number;
+  lossBefore: number;
+  lossAfter: number;
+  seconds: number;
+}
+
+export interface ImitationRoundsOptions {
+  theta: Params;
+  rounds: number;
+  /** The recordings of one round, made with the student of `theta` (runs led by `follow`). */
+  record: (theta: Params, follow: 'teacher' | 'student') => ImitationRecording[];
+  fit?: FitOptions;
+  /** Weight each recording by its own step scale (mergeRecordings' `balance`). */
+  balance?: boolean;
+  onRound?: (round: ImitationRound) => void;
+}
+
+/**
+ * DAgger: round 1 records runs led by the teacher, later rounds runs led by the student fitted so far;
+ * every round refits θ on all samples recorded so far.
+ */
+export function imitationRounds(o: ImitationRoundsOptions): { theta: Params; rounds: ImitationRound[] } {
+  let theta = o.theta;
+  const recordings: ImitationRecording[] = [];
+  const rounds: ImitationRound[] = [];
+  for (let round = 1; round <= o.rounds; round++) {
+    const follow = round === 1 ? 'teacher' : 'student';
+    const began = Date.now();
+    recordings.push(...o.record(theta, follow));
+    const data = mergeRecordings(recordings, { balance: o.balance });
+    const fit = fitImitation(theta, data, o.fit);
+    theta = fit.theta;
+    const row = { round, follow, samples: data.count, lossBefore: fit.lossBefore, lossAfter: fit.lossAfter, seconds: (Date.now() - began) / 1000 } as const;
+    rounds.push(row);
+    o.onRound?.(row);
+  }
+  return { theta, rounds };
+}

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { keyFromSeed } from '../../src/engine/random.js';
 import { getOptimizer } from '../../src/optimizers/registry.js';
-import { fitImitation, imitationError, mergeRecordings, recordImitation } from '../../src/learned/imitation.js';
+import { fitImitation, imitationError, imitationRounds, mergeRecordings, recordImitation } from '../../src/learned/imitation.js';
 import { smallFcLopt } from '../../src/learned/small-fc-lopt.js';
 import { getTask } from '../../src/tasks/registry.js';
 import { BACKEND_NAMES, backendNamed } from '../fixtures/backends.js';
@@ -81,4 +81,26 @@ it('mergeRecordings joins recordings; balance weights each by its own step scale
   assert.ok(Math.abs(imitationError(theta, plain) - imitationError(theta, large)) < 0.01 * imitationError(theta, large),
     'unbalanced: the large steps decide the error');
   assert.throws(() => mergeRecordings([]), /no recordings/);
+});
+
+it('imitationRounds: the teacher leads round 1, the student fitted so far leads the next; each round refits on all samples', () => {
+  const backend = backendNamed('native');
+  const start = smallFcLopt({}, { backend }).init(keyFromSeed(3));
+  const calls: Array<{ follow: string; sameTheta: boolean }> = [];
+  const { theta, rounds } = imitationRounds({
+    theta: start, rounds: 2, balance: true, fit: { iterations: 20, learningRate: 1e-2 },
+    record: (current, follow) => {
+      calls.push({ follow, sameTheta: current === start });
+      return [recordImitation({
+        task, backend, steps: 8, seeds: [7], every: 4, perTensor: 8, follow,
+        teacher: () => getOptimizer('adam', { learningRate: 3e-3 }),
+        student: (b) => smallFcLopt({}, { backend: b }).optFn(current),
+      })];
+    },
+  });
+  assert.deepEqual(calls, [{ follow: 'teacher', sameTheta: true }, { follow: 'student', sameTheta: false }]);
+  assert.deepEqual(rounds.map((r) => [r.round, r.follow]), [[1, 'teacher'], [2, 'student']]);
+  assert.equal(rounds[1].samples, 2 * rounds[0].samples);
+  assert.ok(rounds[0].lossAfter < rounds[0].lossBefore, 'the fit lowers the error');
+  assert.notEqual(theta, start);
 });

@@ -9,7 +9,7 @@
 // writes OUT/summary.json (per task: each optimizer's mean loss over seeds, divergences, the tuned
 // choices) and prints the table.
 // Usage: node scripts/general-eval.mjs --out DIR [--weights NAME=FILE,...] [--steps 600]
-//        [--seeds 1000,1001,1002,1003,1004] [--only-learned] [--tasks NAME,...]
+//        [--seeds 1000,1001,1002,1003,1004] [--only-learned] [--tasks "NAME;NAME;..."] (names hold commas)
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,10 +48,10 @@ const steps = Number(values.steps);
 const seeds = values.seeds.split(',').map(Number);
 const weights = values.weights ? values.weights.split(',').map((pair) => pair.split('=')) : [];
 if (!values.out || !Number.isInteger(steps) || steps < 1 || !seeds.every(Number.isInteger) || weights.some((w) => w.length !== 2 || !existsSync(w[1]))) {
-  console.error('usage: node scripts/general-eval.mjs --out DIR [--weights NAME=FILE,...] [--steps N] [--seeds S1,S2,...] [--only-learned] [--tasks NAME,...]');
+  console.error('usage: node scripts/general-eval.mjs --out DIR [--weights NAME=FILE,...] [--steps N] [--seeds S1,S2,...] [--only-learned] [--tasks "NAME;NAME;..."]');
   process.exit(2);
 }
-const selectedTasks = values.tasks ? EVAL_TASKS.filter((t) => values.tasks.split(',').includes(t.name)) : EVAL_TASKS;
+const selectedTasks = values.tasks ? EVAL_TASKS.filter((t) => values.tasks.split(';').includes(t.name)) : EVAL_TASKS;
 const backend = getBackend();
 backend.setThreads?.(1);
 

@@ -1,6 +1,7 @@
 // How `lopt train` turns --optimizer, --hparam, --lr and --weights into an optimizer: the hand-designed
-// registry first, then the learned one (whose θ comes from --weights, else shipped pretrained weights,
-// else an untrained initialisation from the seed, said in one line on stderr).
+// registry first, then the learned one (whose θ comes from --weights, else the shipped weights
+// meta-trained on the task, else the shipped general-purpose weights, else an untrained initialisation
+// from the seed, said in one line on stderr).
 import type { Backend } from '../engine/backend.js';
 import { learned } from '../learned/registry.js';
 import { resolveLearned, type ResolvedLearned } from '../learned/resolve-weights.js';
@@ -28,6 +29,8 @@ export interface OptimizerRequest {
   weights?: string;
   seed: number;
   backend: Backend;
+  /** The task to train: picks between shipped weights (see resolveLearned). */
+  task?: string;
 }
 
 /** An unknown-key error of the optimizer's own hparams/options, with the composition keys added to the valid ones. */
@@ -63,10 +66,10 @@ export function chooseOptimizer(request: OptimizerRequest): OptimizerChoice {
   const compose = resolveComposition(composition, true);
   let resolved: ResolvedLearned;
   try {
-    resolved = withCompositionKeys(true, () => resolveLearned(name, { options: rest, weights: request.weights, seed: request.seed, backend }));
+    resolved = withCompositionKeys(true, () => resolveLearned(name, { options: rest, weights: request.weights, seed: request.seed, backend, task: request.task }));
   } catch (error) {
     // A file holding another optimizer's weights is a usage error of --weights.
-    if (error instanceof WeightsError && /holds weights for/.test(error.message)) throw new UsageError(error.message);
+    if (error instanceof WeightsError && /holds weights for|^no shipped weights named/.test(error.message)) throw new UsageError(error.message);
     throw error;
   }
   const { optimizer: lo, theta, source, untrained, provenance } = resolved;

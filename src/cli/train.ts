@@ -50,7 +50,7 @@ export function trainCommand(): Command {
     .requiredOption('--optimizer <name>', 'optimizer: sgd, sgdm, adam, nadamw, adafactor, or a learned one (small_fc_lopt, feature_mlp_lopt, fc_lopt, ...)')
     .option('--lr <x>', 'learning rate (same as --hparam learningRate=X)', finiteNumber)
     .option('--hparam <key=value>', 'set an optimizer hyperparameter (or a learned optimizer option) by name, or a composition key: clipGlobalNorm, schedule, warmupSteps, scheduleSteps, scheduleEnd, scheduleBoundaries, weightDecay, weightDecayMask, gradClip (repeatable)', keyValue, {})
-    .option('--weights <file>', 'learned optimizers: θ from this weights file (default: shipped pretrained weights, else untrained)')
+    .option('--weights <file>', 'learned optimizers: θ from this weights file, or pretrained:NAME for a shipped one (default: the shipped weights meta-trained on the task, else the shipped general-purpose weights, else untrained)')
     .option('--task-opt <key=value>', `set a task knob (repeatable): ${TASK_KNOB_KEYS.join(', ')}`, keyValue, {})
     .option('--steps <n>', 'training steps: the planned total (schedules span it; a resumed run continues to it)', positiveInt, 2000)
     .option('--stop-at <n>', 'end the run after step N of the --steps planned (to continue later: with --save-state)', positiveInt)
@@ -90,7 +90,7 @@ function runTrain(flags: TrainFlags): void {
   if (flags.batchSize !== undefined) knobs.batchSize = flags.batchSize;
   const task = getTask(flags.task, { ...knobs, backend, dataDir: flags.dataDir });
   const choice = chooseOptimizer({
-    name: flags.optimizer, hparams: { ...flags.hparam }, lr: flags.lr, weights: flags.weights, seed: flags.seed, backend,
+    name: flags.optimizer, hparams: { ...flags.hparam }, lr: flags.lr, weights: flags.weights, seed: flags.seed, backend, task: flags.task,
   });
   const { optimizer } = choice;
   const hparams = choice.settings;

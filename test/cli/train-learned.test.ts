@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keyFromSeed } from '../../src/engine/random.js';
 import { learned } from '../../src/learned/registry.js';
+import { pretrainedWeightsPath } from '../../src/learned/weights.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const SMALL = ['--steps', '3', '--batch-size', '8', '--task-opt', 'width=16', '--json'];
@@ -94,11 +95,11 @@ test('errors are one line with exit code 2', () => {
   }
 });
 
-test('small_fc_lopt on another task than the one θ was meta-trained on says so in one stderr line and in the JSON', () => {
+test('small_fc_lopt with the fmnist weights on another task says so in one stderr line and in the JSON', () => {
   const shipped = learned.load(learned.pretrained('small_fc_lopt')!);
   assert.deepEqual(learned.metaTrainedOn(shipped.provenance), ['fmnist-mlp']);
   for (const [task, opts] of [['quadratic', []], ['cifar10-16-conv', ['--batch-size', '4', '--task-opt', 'channelMult=0.25']]] as const) {
-    const run = lopt('train', '--task', task, '--optimizer', 'small_fc_lopt', '--steps', '3', ...opts, '--json');
+    const run = lopt('train', '--task', task, '--optimizer', 'small_fc_lopt', '--weights', 'pretrained:small_fc_lopt', '--steps', '3', ...opts, '--json');
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr,
       `lopt: small_fc_lopt's weights were meta-trained on fmnist-mlp, not ${task}: expect worse results or divergence (the paper's §4.5, meta-generalization)\n`);
@@ -135,4 +136,30 @@ test('weights meta-trained on several tasks: every one is named; a file that nam
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stderr, '');
   assert.deepEqual(lastJson(run.stdout).metaTrainedOn, []);
+});
+
+test('small_fc_lopt without --weights on a task other than fmnist-mlp uses the shipped general-purpose weights', () => {
+  const general = pretrainedWeightsPath('small_fc_lopt-general');
+  assert.ok(general, 'pretrained/small_fc_lopt-general.safetensors is shipped');
+  const mixture = ['paper-mix', 'fmnist-mlp', 'cifar10-16-conv', 'imagenet16-mlp', 'cifar10-ae', 'text-lstm-lm'];
+  assert.deepEqual(learned.metaTrainedOn(learned.load(general).provenance), mixture);
+  // A task of the mixture: the general file, named in the summary, and no warning.
+  const conv = lopt('train', '--task', 'cifar10-16-conv', '--batch-size', '4', '--task-opt', 'channelMult=0.25', '--optimizer', 'small_fc_lopt', '--steps', '3', '--json');
+  assert.equal(conv.code, 0, conv.stderr);
+  assert.equal(conv.stderr, '');
+  assert.equal(lastJson(conv.stdout).theta, general);
+  assert.deepEqual(lastJson(conv.stdout).metaTrainedOn, mixture);
+  assert.match(conv.stdout, /^θ: .*small_fc_lopt-general\.safetensors, meta-trained on paper-mix, fmnist-mlp, /m);
+  // A task outside it: the general file still, and the one-line warning.
+  const quadratic = lopt('train', '--task', 'quadratic', '--optimizer', 'small_fc_lopt', '--steps', '3', '--json');
+  assert.equal(quadratic.code, 0, quadratic.stderr);
+  assert.equal(lastJson(quadratic.stdout).theta, general);
+  assert.match(quadratic.stderr, /^lopt: small_fc_lopt's weights were meta-trained on paper-mix, fmnist-mlp, .*text-lstm-lm, not quadratic: /);
+  // By name: either shipped file; an unknown name is one usage error that lists them.
+  const byName = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'small_fc_lopt', '--weights', 'pretrained:small_fc_lopt-general', ...SMALL);
+  assert.equal(byName.code, 0, byName.stderr);
+  assert.equal(lastJson(byName.stdout).theta, general);
+  const unknown = lopt('train', '--task', 'fmnist-mlp', '--optimizer', 'small_fc_lopt', '--weights', 'pretrained:nope', '--steps', '1');
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr.trim(), 'lopt: error: no shipped weights named "nope"; small_fc_lopt ships pretrained:small_fc_lopt and pretrained:small_fc_lopt-general');
 });

@@ -25,7 +25,7 @@ test('quadratic tasks: losses match their formulas and gradients pass a finite-d
 });
 
 test('quadratic task family: sampled targets are seeded and define the minimum', () => {
-  assert.deepEqual(taskFamilyNames(), ['quadratic-family', 'quadratic-family-noise']);
+  assert.deepEqual(taskFamilyNames().filter((name) => name.startsWith('quadratic')), ['quadratic-family', 'quadratic-family-noise']);
   const family = getTaskFamily('quadratic-family', { dim: 4 });
   const target = family.sample(keyFromSeed(3));
   assert.deepEqual(family.sample(keyFromSeed(3)), target);

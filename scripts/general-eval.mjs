@@ -17,6 +17,7 @@ import { getBackend, getOptimizer, learned, taskFamilies, tasks, train } from '.
 import { keyFromSeed } from '../dist/src/engine/random.js';
 import { nadamwList } from '../dist/src/study/index.js';
 import { writeFileAtomic } from '../dist/src/util/atomic-write.js';
+import { generalHeaders, generalTable, readGeneral } from '../dist/src/study/report/general.js';
 
 /** The evaluation tasks: `task` or `family` with knobs; heldOut: never drawn by paper-mix. */
 const EVAL_TASKS = [
@@ -116,9 +117,7 @@ for (const spec of EVAL_TASKS) {
     tunedNadamw: tunedNadamw ? { choice: tunedNadamw[0], ...tunedNadamw[1] } : null });
 }
 writeFileAtomic(join(values.out, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
-const learnedNames = [...new Set(rows.map((r) => r.optimizer).filter((n) => !n.startsWith('adam ') && !n.startsWith('nadamw ')))];
-console.log(`\n| task | held out | ${learnedNames.join(' | ')} | Adam 1e-3 | tuned Adam | tuned NAdamW |`);
-for (const t of summary.tasks) {
-  const cell = (o) => (o ? `${o.meanLoss.toFixed(4)}${o.diverged ? ` (${o.diverged} diverged)` : ''}` : '–');
-  console.log(`| ${t.name} | ${t.heldOut ? 'yes' : ''} | ${learnedNames.map((n) => cell(t.optimizers[n])).join(' | ')} | ${cell(t.optimizers['adam 0.001'])} | ${cell(t.tunedAdam)} ${t.tunedAdam?.choice ?? ''} | ${cell(t.tunedNadamw)} ${t.tunedNadamw?.choice ?? ''} |`);
-}
+// The same table the report shows (src/study/report/general.ts), as markdown.
+const written = readGeneral(values.out);
+console.log(`\n| ${generalHeaders(written).join(' | ')} |`);
+for (const row of generalTable(written)) console.log(`| ${row.join(' | ')} |`);

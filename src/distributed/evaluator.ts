@@ -69,7 +69,7 @@ export async function runDistributedEvaluator(o: EvaluatorOptions): Promise<Eval
       metrics.append(...rows.map((r) => ({ ...r, evaluator: evaluatorId })));
       await resultsQueue.add('eval', encodeEvalResult({
         kind: 'eval', evaluatorId, thetaVersion: rec.version, thetaTag: rec.tag, outerStep: rec.outerStep,
-        evalTask: rows[0].evalTask, rows: rows.map((r) => ({ evalSeed: r.evalSeed, evalLoss: r.evalLoss })),
+        evalTask: rows[0].evalTask, rows: rows.map((r) => ({ evalSeed: r.evalSeed, evalLoss: r.evalLoss, evalScore: r.evalScore })),
       }), { jobId: `${String(job.id)}-${evaluatorId}`, removeOnComplete: true, removeOnFail: 100 });
       result.evaluations += 1;
       return { thetaVersion: rec.version };

@@ -3,6 +3,7 @@
 // evaluations that come back (best θ, last and initial eval loss), and saves the checkpoint and the
 // θ files. Where the files go and how θ is published are the composer's: they come in as callbacks.
 import type { MetaLearner, MetricsRow } from '../meta/learner.js';
+import { beatsBest, summarizeEval } from '../meta/learner.js';
 import type { DistributedCheckpoint } from './checkpoint.js';
 import type { DropCounts, DroppedJob, JudgedBatch } from './batch-judge.js';
 import type { EvalMessage } from './messages.js';
@@ -160,16 +161,18 @@ export class LearnerUpdate {
       return 'rejected';
     }
     this.d.metrics.append(...m.rows.map((r) => ({
-      outerStep: m.outerStep, thetaVersion: m.thetaVersion, evalTask: m.evalTask, evalSeed: r.evalSeed, evalLoss: r.evalLoss, evaluator: m.evaluatorId,
+      outerStep: m.outerStep, thetaVersion: m.thetaVersion, evalTask: m.evalTask, evalSeed: r.evalSeed, evalLoss: r.evalLoss,
+      ...(r.evalScore === undefined ? {} : { evalScore: r.evalScore }), evaluator: m.evaluatorId,
     })));
-    const mean = m.rows.reduce((a, r) => a + r.evalLoss, 0) / m.rows.length;
+    const evaluation = summarizeEval(m.rows);
+    const mean = evaluation.loss;
     this.evaluated.add(m.thetaVersion);
     await this.d.evals.forgetEval(m.thetaVersion);
     if (m.thetaVersion === 0) this.initialEval = mean;
     if (!this.lastEval || m.thetaVersion >= this.lastEval.version) this.lastEval = { version: m.thetaVersion, loss: mean };
     const best = learner.snap.best;
-    if (!best || mean < best.evalLoss) {
-      learner.snap.best = { theta: pending.theta.slice(), evalLoss: mean, outerStep: m.outerStep };
+    if (beatsBest(best, evaluation)) {
+      learner.snap.best = { theta: pending.theta.slice(), evalLoss: mean, evalScore: evaluation.score, outerStep: m.outerStep };
       this.d.saveBest(pending.theta.slice(), mean, m.outerStep);
     }
     await this.checkpoint();

@@ -177,7 +177,7 @@ const evalResultSchema = z.object({
   thetaTag: hex(16, 64),
   outerStep: int,
   evalTask: z.string().min(1).max(128),
-  rows: z.array(z.object({ evalSeed: int, evalLoss: lossValue }).strict()).min(1).max(1024),
+  rows: z.array(z.object({ evalSeed: int, evalLoss: lossValue, evalScore: lossValue.optional() }).strict()).min(1).max(1024),
 }).strict();
 
 const resultSchema = z.discriminatedUnion('kind', [estimateSchema, evalResultSchema]);
@@ -188,7 +188,7 @@ export interface EstimateMessage extends Omit<z.infer<typeof estimateSchema>, 'g
   metaLoss: number;
 }
 export interface EvalMessage extends Omit<z.infer<typeof evalResultSchema>, 'rows'> {
-  rows: { evalSeed: number; evalLoss: number }[];
+  rows: { evalSeed: number; evalLoss: number; evalScore?: number }[];
 }
 export type ResultMessage = EstimateMessage | EvalMessage;
 
@@ -198,7 +198,9 @@ export function encodeEstimate(m: EstimateMessage): { payload: string } {
 }
 
 export function encodeEvalResult(m: EvalMessage): { payload: string } {
-  return { payload: JSON.stringify({ ...m, rows: m.rows.map((r) => ({ evalSeed: r.evalSeed, evalLoss: toWire(r.evalLoss) })) }) };
+  return { payload: JSON.stringify({ ...m, rows: m.rows.map(({ evalSeed, evalLoss, evalScore }) => ({
+    evalSeed, evalLoss: toWire(evalLoss), ...(evalScore === undefined ? {} : { evalScore: toWire(evalScore) }),
+  })) }) };
 }
 
 /** The limit on one result's payload for a θ of `count` values. */
@@ -210,7 +212,11 @@ export function resultLimit(count: number): number {
 export function parseResult(data: unknown, count: number): ResultMessage {
   const envelope = check(data, envelopeSchema, 'result');
   const m = parseText(envelope.payload, resultLimit(count), resultSchema, 'result');
-  if (m.kind === 'eval') return { ...m, rows: m.rows.map((r) => ({ evalSeed: r.evalSeed, evalLoss: fromWire(r.evalLoss) })) };
+  if (m.kind === 'eval') {
+    return { ...m, rows: m.rows.map(({ evalSeed, evalLoss, evalScore }) => ({
+      evalSeed, evalLoss: fromWire(evalLoss), ...(evalScore === undefined ? {} : { evalScore: fromWire(evalScore) }),
+    })) };
+  }
   if (m.count !== count) throw new MessageRejected(`estimate ${m.jobId}: ${m.count} values, θ has ${count}`);
   const grad = vector(m.grad, count, `estimate ${m.jobId}`);
   return { ...m, grad, metaLoss: fromWire(m.metaLoss) };

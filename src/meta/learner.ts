@@ -67,6 +67,25 @@ export interface EvalRow {
   evalTask: string;
   evalSeed: number;
   evalLoss: number;
+  /**
+   * The run's score: the task's normaliser applied to its mean loss, the quantity meta-training
+   * minimises (for a mixture's variant, divided by the variant's loss scale). The best θ is the one
+   * with the lowest mean score, so every variant of a mixture counts as much as it does in training.
+   * Absent from rows written before it existed.
+   */
+  evalScore?: number;
+}
+
+/** The mean loss and mean score of one evaluation's rows (the score falls back to the loss where a row has none). */
+export function summarizeEval(rows: readonly Pick<EvalRow, 'evalLoss' | 'evalScore'>[]): { loss: number; score: number } {
+  const loss = rows.reduce((a, r) => a + r.evalLoss, 0) / rows.length;
+  const score = rows.reduce((a, r) => a + (r.evalScore ?? r.evalLoss), 0) / rows.length;
+  return { loss, score };
+}
+
+/** Whether an evaluation beats the best θ so far (a best recorded before scores existed compares by its loss). */
+export function beatsBest(best: LearnerSnapshot['best'], evaluation: { score: number }): boolean {
+  return !best || evaluation.score < (best.evalScore ?? best.evalLoss);
 }
 
 /** Everything that determines the rest of a run (structured-clone safe). */
@@ -85,7 +104,7 @@ export interface LearnerSnapshot {
    */
   accumulators: Float32Array[];
   slots: SlotState[];
-  best: { theta: Float32Array; evalLoss: number; outerStep: number } | null;
+  best: { theta: Float32Array; evalLoss: number; evalScore?: number; outerStep: number } | null;
   totalInnerSteps: number;
 }
 
@@ -148,7 +167,8 @@ export function evaluateOptimizer(
     const task = source.taskFor(foldIn(key, 1));
     const result = train({ task, optimizer, steps: o.evalSteps ?? o.innerSteps, key: foldIn(key, 2) });
     const evalLoss = Number.isNaN(result.meanLoss) ? Infinity : result.meanLoss;
-    rows.push({ outerStep: at.outerStep, thetaVersion: at.thetaVersion, evalTask: source.name, evalSeed: seed, evalLoss });
+    const evalScore = task.normalizer(result.meanLoss);
+    rows.push({ outerStep: at.outerStep, thetaVersion: at.thetaVersion, evalTask: source.name, evalSeed: seed, evalLoss, evalScore });
   }
   return rows;
 }
@@ -294,9 +314,9 @@ export class MetaLearner {
   /** Full inner runs of the current θ on the reserved evaluation seeds; updates the best θ. */
   evaluate(): EvalRow[] {
     const rows = evaluateTheta(this.snap.options, this.theta(), { outerStep: this.snap.outerStep, thetaVersion: this.snap.thetaVersion });
-    const mean = rows.reduce((a, r) => a + r.evalLoss, 0) / rows.length;
-    if (!this.snap.best || mean < this.snap.best.evalLoss) {
-      this.snap.best = { theta: this.snap.theta.slice(), evalLoss: mean, outerStep: this.snap.outerStep };
+    const evaluation = summarizeEval(rows);
+    if (beatsBest(this.snap.best, evaluation)) {
+      this.snap.best = { theta: this.snap.theta.slice(), evalLoss: evaluation.loss, evalScore: evaluation.score, outerStep: this.snap.outerStep };
     }
     return rows;
   }

@@ -135,13 +135,13 @@ export async function metaTrain(options: MetaRunOptions): Promise<MetaRunResult>
   let initialEvalLoss: number | null = initialLoaded;
   let lastEvalLoss: number | null = null;
   const evaluate = () => {
-    const before = learner.bestEvalLoss();
+    const before = learner.snap.best;
     const rows = learner.evaluate();
     append(rows);
     onEval?.(rows);
     lastEvalLoss = rows.reduce((a, r) => a + r.evalLoss, 0) / rows.length;
     if (learner.outerStep === 0) initialEvalLoss = lastEvalLoss;
-    if (learner.bestEvalLoss() !== before) saveTheta(bestFile, lopt, learner.bestTheta()!, provenance(learner.bestEvalLoss()));
+    if (learner.snap.best !== before) saveTheta(bestFile, lopt, learner.bestTheta()!, provenance(learner.bestEvalLoss()));
     // Every evaluated θ is kept (a few KB each) so checkpoints can be evaluated later on other tasks.
     saveTheta(historyFile(out, learner.outerStep), lopt, learner.theta(), provenance(lastEvalLoss));
   };

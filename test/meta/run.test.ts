@@ -5,7 +5,7 @@ import { deserialize } from 'node:v8';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metaTrain, type MetaRunOptions } from '../../src/meta/run.js';
-import type { LearnerSnapshot } from '../../src/meta/learner.js';
+import { beatsBest, summarizeEval, type LearnerSnapshot } from '../../src/meta/learner.js';
 import { loadTheta } from '../../src/meta/theta-file.js';
 import { flattenParams } from '../../src/engine/tensor.js';
 
@@ -109,6 +109,7 @@ test('metrics.jsonl rows and θ files carry the documented fields', async () => 
       assert.ok(Number(r.innerSteps) <= 80 && Number(r.innerSteps) >= 80 - 2 * 4 * 2, `${r.innerSteps}`);
     }
     assert.deepEqual(evals.map((r) => [r.outerStep, r.evalTask, r.evalSeed]), [[0, 'quadratic-family', 0], [4, 'quadratic-family', 0]]);
+    for (const r of evals) assert.ok(Number.isFinite(r.evalScore) && typeof r.evalLoss === 'number', JSON.stringify(r));
     const latest = loadTheta(result.weights.latest);
     assert.equal(latest.optimizer, 'learnable_lr_sgd');
     assert.equal(latest.provenance.outerSteps, 4);
@@ -119,4 +120,20 @@ test('metrics.jsonl rows and θ files carry the documented fields', async () => 
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('the best θ is the one with the lowest mean score, so a mixture variant with small losses counts', () => {
+  // An ImageNet MLP (loss ≈ 5, scale ln 200) and an autoencoder (loss ≈ 0.04, scale 0.06).
+  const row = (loss: number, scale: number) => ({ evalLoss: loss, evalScore: loss / scale });
+  const first = summarizeEval([row(5.0, Math.log(200)), row(0.045, 0.06)]);
+  const second = summarizeEval([row(5.02, Math.log(200)), row(0.035, 0.06)]);
+  assert.ok(second.loss > first.loss && second.score < first.score);
+  const best = { theta: new Float32Array(1), evalLoss: first.loss, evalScore: first.score, outerStep: 0 };
+  assert.equal(beatsBest(best, second), true);
+  assert.equal(beatsBest({ ...best, evalScore: second.score }, first), false);
+  assert.equal(beatsBest(null, first), true);
+  // A best recorded before scores existed compares by its mean loss; rows without a score score their loss.
+  const { evalScore: _, ...old } = best;
+  assert.equal(beatsBest(old, summarizeEval([{ evalLoss: 2.6 }])), false);
+  assert.equal(beatsBest(old, summarizeEval([{ evalLoss: 2.4 }])), true);
 });

@@ -302,48 +302,6 @@ napi_value js_add_row_vector(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-napi_value js_sum_rows(napi_env env, napi_callback_info info) {
-  call_t c;
-  float *x, *out;
-  size_t nx, nout, rows, cols;
-  bool accumulate;
-  if (!begin(env, info, &c, 5, "sumRows") || !arg_f32(&c, 0, "x", &x, &nx) || !arg_size(&c, 1, "rows", &rows) ||
-      !arg_size(&c, 2, "cols", &cols) || !arg_f32(&c, 3, "out", &out, &nout) ||
-      !arg_bool(&c, 4, "accumulate", &accumulate))
-    return NULL;
-  if (!need(&c, "x", nx, rows * cols) || !need(&c, "out", nout, cols) ||
-      !disjoint(&c, span(out, cols, 4, "out"), span(x, rows * cols, 4, "x"), false))
-    return NULL;
-  c.k->sum_rows(x, rows, cols, out, accumulate);
-  return undefined(env);
-}
-
-napi_value js_relu_forward(napi_env env, napi_callback_info info) {
-  call_t c;
-  float *x, *y;
-  size_t n, ny;
-  if (!begin(env, info, &c, 2, "reluForward") || !arg_f32(&c, 0, "x", &x, &n) || !arg_f32(&c, 1, "y", &y, &ny))
-    return NULL;
-  if (!need(&c, "y", ny, n) || !disjoint(&c, span(y, n, 4, "y"), span(x, n, 4, "x"), true)) return NULL;
-  c.k->relu_forward(n, x, y);
-  return undefined(env);
-}
-
-napi_value js_relu_backward(napi_env env, napi_callback_info info) {
-  call_t c;
-  float *y, *dy, *dx;
-  size_t n, ndy, ndx;
-  if (!begin(env, info, &c, 3, "reluBackward") || !arg_f32(&c, 0, "y", &y, &n) ||
-      !arg_f32(&c, 1, "dy", &dy, &ndy) || !arg_f32(&c, 2, "dx", &dx, &ndx))
-    return NULL;
-  span_t sdx = span(dx, n, 4, "dx");
-  if (!need(&c, "dy", ndy, n) || !need(&c, "dx", ndx, n) || !disjoint(&c, sdx, span(dy, n, 4, "dy"), true) ||
-      !disjoint(&c, sdx, span(y, n, 4, "y"), true))
-    return NULL;
-  c.k->relu_backward(n, y, dy, dx);
-  return undefined(env);
-}
-
 napi_value js_softmax_cross_entropy(napi_env env, napi_callback_info info) {
   call_t c;
   float *logits, *dlogits = NULL;
@@ -446,6 +404,92 @@ static double run_elementwise(napi_env env, elementwise_job *job) {
   double total = 0.0;
   for (size_t i = 0; i < job->parts; i++) total += job->sums[i];
   return total;
+}
+
+// ---- activations and reductions on several threads -------------------------------------------------
+
+static double relu_forward_part(const elementwise_job *j, float *const a[4], size_t len) {
+  j->k->relu_forward(len, a[0], a[1]);
+  return 0.0;
+}
+
+static double relu_backward_part(const elementwise_job *j, float *const a[4], size_t len) {
+  j->k->relu_backward(len, a[0], a[1], a[2]);
+  return 0.0;
+}
+
+napi_value js_relu_forward(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *x, *y;
+  size_t n, ny;
+  if (!begin(env, info, &c, 2, "reluForward") || !arg_f32(&c, 0, "x", &x, &n) || !arg_f32(&c, 1, "y", &y, &ny))
+    return NULL;
+  if (!need(&c, "y", ny, n) || !disjoint(&c, span(y, n, 4, "y"), span(x, n, 4, "x"), true)) return NULL;
+  elementwise_job job = {.k = c.k, .n = n, .a = {x, y}, .run = relu_forward_part};
+  run_elementwise(env, &job);
+  return undefined(env);
+}
+
+napi_value js_relu_backward(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *y, *dy, *dx;
+  size_t n, ndy, ndx;
+  if (!begin(env, info, &c, 3, "reluBackward") || !arg_f32(&c, 0, "y", &y, &n) ||
+      !arg_f32(&c, 1, "dy", &dy, &ndy) || !arg_f32(&c, 2, "dx", &dx, &ndx))
+    return NULL;
+  span_t sdx = span(dx, n, 4, "dx");
+  if (!need(&c, "dy", ndy, n) || !need(&c, "dx", ndx, n) || !disjoint(&c, sdx, span(dy, n, 4, "dy"), true) ||
+      !disjoint(&c, sdx, span(y, n, 4, "y"), true))
+    return NULL;
+  elementwise_job job = {.k = c.k, .n = n, .a = {y, dy, dx}, .run = relu_backward_part};
+  run_elementwise(env, &job);
+  return undefined(env);
+}
+
+/* sumRows cut into ranges of rows: part 0 sums its rows into out (accumulating or not, as asked), every
+   other part into its own partial row, added to out in part order afterwards; so a thread count always
+   gives the same result, and one thread is the plain kernel call. */
+typedef struct {
+  const lopt_kernels *k;
+  const float *x;
+  size_t rows, cols, parts;
+  float *out;
+  int accumulate;
+  float *partial[LOPT_POOL_MAX_THREADS];
+} sum_rows_job;
+
+static void sum_rows_part(void *ctx, size_t index) {
+  sum_rows_job *job = ctx;
+  size_t r0, len;
+  lopt_pool_part(job->rows, job->parts, index, 1, &r0, &len);
+  if (index == 0) job->k->sum_rows(job->x + r0 * job->cols, len, job->cols, job->out, job->accumulate);
+  else job->k->sum_rows(job->x + r0 * job->cols, len, job->cols, job->partial[index], 0);
+}
+
+napi_value js_sum_rows(napi_env env, napi_callback_info info) {
+  call_t c;
+  float *x, *out;
+  size_t nx, nout, rows, cols, total;
+  bool accumulate;
+  if (!begin(env, info, &c, 5, "sumRows") || !arg_f32(&c, 0, "x", &x, &nx) || !arg_size(&c, 1, "rows", &rows) ||
+      !arg_size(&c, 2, "cols", &cols) || !arg_f32(&c, 3, "out", &out, &nout) ||
+      !arg_bool(&c, 4, "accumulate", &accumulate) || !mul_size(&c, rows, cols, &total))
+    return NULL;
+  if (!need(&c, "x", nx, total) || !need(&c, "out", nout, cols) ||
+      !disjoint(&c, span(out, cols, 4, "out"), span(x, total, 4, "x"), false))
+    return NULL;
+  lopt_pool *pool;
+  sum_rows_job job = {.k = c.k, .x = x, .rows = rows, .cols = cols, .out = out, .accumulate = accumulate};
+  job.parts = glue_parts(env, total, ELEMENTS_PER_PART, &pool);
+  if (job.parts > rows) job.parts = rows > 0 ? rows : 1;
+  for (size_t i = 1; i < job.parts; i++) {
+    job.partial[i] = glue_part_buffer(env, i, cols);
+    if (!job.partial[i]) return NULL;
+  }
+  lopt_pool_run(pool, job.parts, sum_rows_part, &job);
+  for (size_t i = 1; i < job.parts; i++)
+    for (size_t j = 0; j < cols; j++) out[j] += job.partial[i][j];
+  return undefined(env);
 }
 
 static double sgd_part(const elementwise_job *j, float *const a[4], size_t len) {

@@ -4,6 +4,7 @@
 // allows).
 #include "addon_nn.h"
 
+#include <cblas.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -117,11 +118,16 @@ napi_value js_conv2d_workspace_size(napi_env env, napi_callback_info info) {
 
 /* Multiply-adds per part below which a convolution stays on fewer threads (bench/threads.ts). */
 #define CONV_MACS_PER_PART (1u << 21)
+/* Elements per part below which spatialMean and its gradient stay on fewer threads (memory-bound, like
+   the elementwise updates of addon.c). */
+#define SPATIAL_ELEMENTS_PER_PART 32768
 
 typedef enum { CONV_FORWARD, CONV_BACKWARD_INPUT, CONV_BACKWARD_FILTER } conv_kind;
 
-/* One conv2d call cut into sub-batches of images. Only Winograd convolutions are cut: the other path's
-   sgemm already runs on OpenBLAS's threads. Forward and input gradient compute each image alone, with
+/* One conv2d call cut into sub-batches of images, on either path. The im2col path's parts call sgemm
+   with OpenBLAS on one thread (each part has a core of its own; OpenBLAS's threads, woken per call for
+   these skinny products, would spin beside the parts and the next layers' Winograd parts); an unsplit
+   call keeps OpenBLAS's threads. Forward and input gradient compute each image alone, with
    each output element one chain of multiply-adds whatever the batch, so parts give the unsplit call's
    bits; the filter gradient sums over images, so each part after the first writes a partial dw, added
    to the first part's in part order. */
@@ -159,14 +165,19 @@ static void conv_part(void *ctx, size_t index) {
   }
 }
 
-/* Runs the call on the instance's threads when it is a large enough Winograd convolution, else as the
+/* Runs the call on the instance's threads when it is a large enough convolution, else as the
    plain kernel call; false (an Error thrown) when the parts' buffers cannot be allocated. */
 static bool run_conv(napi_env env, conv_job *job, float *ws) {
   const lopt_conv_geometry *g = &job->a->g;
-  const size_t macs = g->batch * g->out_height * g->out_width * g->channels * job->a->co;
+  const bool winograd = lopt_conv_winograd(g);
+  /* Per output position and channel pair: the kernel's taps on the im2col path; 1 for Winograd, whose
+     threshold bench/threads.ts measured against this count. */
+  const size_t taps = winograd ? 1 : g->kernel * g->kernel;
+  const size_t macs = g->batch * g->out_height * g->out_width * g->channels * job->a->co * taps;
   lopt_pool *pool = NULL;
-  job->parts = lopt_conv_winograd(g) ? glue_parts(env, macs, CONV_MACS_PER_PART, &pool) : 1;
+  job->parts = glue_parts(env, macs, CONV_MACS_PER_PART, &pool);
   if (job->parts > g->batch) job->parts = g->batch > 0 ? g->batch : 1;
+  const int blas_threads = !winograd && job->parts > 1 ? openblas_get_num_threads() : 1;
   job->ws[0] = ws;
   const bool filter = job->kind == CONV_BACKWARD_FILTER;
   for (size_t i = 1; i < job->parts; i++) {
@@ -175,7 +186,9 @@ static bool run_conv(napi_env env, conv_job *job, float *ws) {
     job->ws[i] = buffer;
     job->partial[i] = buffer + job->a->ws_len;
   }
+  if (blas_threads > 1) openblas_set_num_threads(1);
   lopt_pool_run(pool, job->parts, conv_part, job);
+  if (blas_threads > 1) openblas_set_num_threads(blas_threads);
   if (filter) {
     for (size_t i = 1; i < job->parts; i++)
       for (size_t j = 0; j < job->a->w_len; j++) job->out[j] += job->partial[i][j];
@@ -247,6 +260,35 @@ napi_value js_conv2d_backward_filter(napi_env env, napi_callback_info info) {
   return run_conv(env, &job, ws) ? undefined(env) : NULL;
 }
 
+/* spatialMean and its gradient cut into sub-batches of images (each image is computed alone, so parts
+   give the unsplit call's bits). */
+typedef struct {
+  const lopt_nn_kernels *k;
+  bool backward;
+  const float *in; /* x, or dy for the gradient */
+  float *out;      /* the means, or dx */
+  size_t batch, positions, channels, parts;
+} spatial_job;
+
+static void spatial_part(void *ctx, size_t index) {
+  spatial_job *job = ctx;
+  size_t b0, images;
+  lopt_pool_part(job->batch, job->parts, index, 1, &b0, &images);
+  const size_t image = job->positions * job->channels;
+  if (job->backward)
+    job->k->spatial_mean_backward(job->in + b0 * job->channels, images, job->positions, job->channels,
+                                  job->out + b0 * image);
+  else
+    job->k->spatial_mean(job->in + b0 * image, images, job->positions, job->channels, job->out + b0 * job->channels);
+}
+
+static void run_spatial(napi_env env, spatial_job *job) {
+  lopt_pool *pool = NULL;
+  job->parts = glue_parts(env, job->batch * job->positions * job->channels, SPATIAL_ELEMENTS_PER_PART, &pool);
+  if (job->parts > job->batch) job->parts = job->batch > 0 ? job->batch : 1;
+  lopt_pool_run(pool, job->parts, spatial_part, job);
+}
+
 napi_value js_spatial_mean(napi_env env, napi_callback_info info) {
   call_t c;
   float *x, *out;
@@ -259,7 +301,9 @@ napi_value js_spatial_mean(napi_env env, napi_callback_info info) {
       !need(&c, "x", nx, total) || !need(&c, "out", nout, reduced) ||
       !disjoint(&c, span(out, reduced, 4, "out"), span(x, total, 4, "x"), false))
     return NULL;
-  nn_table(c.k)->spatial_mean(x, batch, positions, channels, out);
+  spatial_job job = {.k = nn_table(c.k), .backward = false, .in = x, .out = out, .batch = batch, .positions = positions,
+                     .channels = channels};
+  run_spatial(env, &job);
   return undefined(env);
 }
 
@@ -275,7 +319,9 @@ napi_value js_spatial_mean_backward(napi_env env, napi_callback_info info) {
       !need(&c, "dy", ndy, reduced) || !need(&c, "dx", ndx, total) ||
       !disjoint(&c, span(dx, total, 4, "dx"), span(dy, reduced, 4, "dy"), false))
     return NULL;
-  nn_table(c.k)->spatial_mean_backward(dy, batch, positions, channels, dx);
+  spatial_job job = {.k = nn_table(c.k), .backward = true, .in = dy, .out = dx, .batch = batch, .positions = positions,
+                     .channels = channels};
+  run_spatial(env, &job);
   return undefined(env);
 }
 

@@ -122,6 +122,76 @@ describe('native backend on several threads', () => {
     assert.ok(bytesOf(conv(3).dw).equals(bytesOf(three.dw)), 'the filter gradient is the same for the same thread count');
   });
 
+  it('reluForward and reluBackward give the one-thread bits on 2 and 3 threads', () => {
+    const run = (threads: number) => withThreads(threads, (b) => {
+      const x = random(N, 14), y = new Float32Array(N), dx = new Float32Array(N);
+      b.reluForward(x, y);
+      b.reluBackward(y, random(N, 15), dx);
+      return [y, dx];
+    });
+    const one = run(1);
+    assert.ok(one[0].some((v) => v === 0) && one[0].some((v) => v > 0));
+    for (const threads of [2, 3]) run(threads).forEach((a, i) => assert.ok(bytesOf(a).equals(bytesOf(one[i])), `${threads} threads, array ${i}`));
+  });
+
+  it('sumRows cut into rows: the same for a thread count, within rounding of one thread, accumulating or not', () => {
+    const rows = 2 * 32768 / 64 * 3 + 5, cols = 64;
+    const x = random(rows * cols, 16);
+    const run = (threads: number, accumulate: boolean) => withThreads(threads, (b) => {
+      const out = accumulate ? random(cols, 17) : new Float32Array(cols).fill(Number.NaN);
+      b.sumRows(x, rows, cols, out, accumulate);
+      return out;
+    });
+    for (const accumulate of [false, true]) {
+      const one = run(1, accumulate), three = run(3, accumulate);
+      assert.ok(bytesOf(run(3, accumulate)).equals(bytesOf(three)));
+      const start = accumulate ? random(cols, 17) : new Float32Array(cols);
+      three.forEach((v, j) => {
+        let exact = start[j];
+        for (let r = 0; r < rows; r++) exact += x[r * cols + j];
+        assert.ok(Math.abs(v - one[j]) <= 1e-4 * (1 + Math.abs(one[j])) && Math.abs(v - exact) <= 1e-3, `column ${j}: ${v} vs ${one[j]} (exact ${exact})`);
+      });
+    }
+  });
+
+  it('spatialMean and its gradient cut into images give the one-thread bits', () => {
+    const batch = 24, positions = 64, channels = 64;
+    const run = (threads: number) => withThreads(threads, (b) => {
+      const means = new Float32Array(batch * channels), dx = new Float32Array(batch * positions * channels);
+      b.spatialMean(random(batch * positions * channels, 18), batch, positions, channels, means);
+      b.spatialMeanBackward(random(batch * channels, 19), batch, positions, channels, dx);
+      return [means, dx];
+    });
+    const one = run(1);
+    for (const threads of [2, 3]) run(threads).forEach((a, i) => assert.ok(bytesOf(a).equals(bytesOf(one[i])), `${threads} threads, array ${i}`));
+  });
+
+  it('an im2col convolution (cifar10-conv\'s first layer: 3x3 stride 2) cut into images agrees with one thread', () => {
+    const gs: ConvGeometry = { batch: 48, height: 32, width: 32, channels: 3, kernelSize: 3, stride: 2, padTop: 0, padLeft: 0, outHeight: 16, outWidth: 16 };
+    const cs = 32;
+    const run = (threads: number) => withThreads(threads, (b) => {
+      const x = random(48 * 32 * 32 * 3, 20), w = random(9 * 3 * cs, 21, -0.1, 0.1), dy = random(48 * 16 * 16 * cs, 22);
+      const ws = new Float32Array(b.conv2dWorkspaceSize(gs, cs));
+      const y = new Float32Array(dy.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
+      b.conv2dForward(x, w, random(cs, 23), gs, cs, y, ws);
+      b.conv2dBackwardInput(dy, w, gs, cs, dx, ws);
+      b.conv2dBackwardFilter(x, dy, gs, cs, dw, ws);
+      return { y, dx, dw };
+    });
+    const one = run(1);
+    for (const threads of [2, 3]) {
+      const other = run(threads);
+      for (const key of ['y', 'dx', 'dw'] as const) {
+        other[key].forEach((d, i) => assert.ok(Math.abs(d - one[key][i]) <= 1e-4 * (1 + Math.abs(one[key][i])), `${key}[${i}] ${d} vs ${one[key][i]}, ${threads} threads`));
+      }
+    }
+    // BLAS gets its threads back after the call.
+    withThreads(2, (b) => {
+      b.conv2dForward(random(48 * 32 * 32 * 3, 20), random(9 * 3 * cs, 21), new Float32Array(cs), gs, cs, new Float32Array(48 * 16 * 16 * cs), new Float32Array(b.conv2dWorkspaceSize(gs, cs)));
+      assert.equal(b.info().blasThreads, 2);
+    });
+  });
+
   it('a worker thread keeps one thread while the main thread runs several', async () => {
     setNativeThreads(2);
     const source = `

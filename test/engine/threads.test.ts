@@ -102,15 +102,19 @@ describe('native backend on several threads', () => {
   // The cifar10-conv middle layer: 3x3 stride 1 (Winograd), 16x16x32 → 64 channels, batch 8.
   const g: ConvGeometry = { batch: 8, height: 16, width: 16, channels: 32, kernelSize: 3, stride: 1, padTop: 1, padLeft: 1, outHeight: 16, outWidth: 16 };
   const co = 64;
-  const conv = (threads: number) => withThreads(threads, (b) => {
-    const x = random(8 * 16 * 16 * 32, 10), w = random(9 * 32 * co, 11, -0.1, 0.1), dy = random(8 * 16 * 16 * co, 12);
-    const ws = new Float32Array(b.conv2dWorkspaceSize(g, co));
+  /** A convolution's output and gradients on `threads` threads, from inputs drawn from `seed` on. */
+  const convAt = (geometry: ConvGeometry, outChannels: number, threads: number, seed: number) => withThreads(threads, (b) => {
+    const { batch, height, width, channels, kernelSize, outHeight, outWidth } = geometry;
+    const x = random(batch * height * width * channels, seed), w = random(kernelSize * kernelSize * channels * outChannels, seed + 1, -0.1, 0.1);
+    const dy = random(batch * outHeight * outWidth * outChannels, seed + 2);
+    const ws = new Float32Array(b.conv2dWorkspaceSize(geometry, outChannels));
     const y = new Float32Array(dy.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
-    b.conv2dForward(x, w, random(co, 13), g, co, y, ws);
-    b.conv2dBackwardInput(dy, w, g, co, dx, ws);
-    b.conv2dBackwardFilter(x, dy, g, co, dw, ws);
+    b.conv2dForward(x, w, random(outChannels, seed + 3), geometry, outChannels, y, ws);
+    b.conv2dBackwardInput(dy, w, geometry, outChannels, dx, ws);
+    b.conv2dBackwardFilter(x, dy, geometry, outChannels, dw, ws);
     return { y, dx, dw };
   });
+  const conv = (threads: number) => convAt(g, co, threads, 10);
 
   it('a Winograd convolution cut into images: the one-thread output and input gradient, a filter gradient within rounding', () => {
     const one = conv(1), two = conv(2), three = conv(3);
@@ -169,15 +173,7 @@ describe('native backend on several threads', () => {
   it('an im2col convolution (cifar10-conv\'s first layer: 3x3 stride 2) cut into images agrees with one thread', () => {
     const gs: ConvGeometry = { batch: 48, height: 32, width: 32, channels: 3, kernelSize: 3, stride: 2, padTop: 0, padLeft: 0, outHeight: 16, outWidth: 16 };
     const cs = 32;
-    const run = (threads: number) => withThreads(threads, (b) => {
-      const x = random(48 * 32 * 32 * 3, 20), w = random(9 * 3 * cs, 21, -0.1, 0.1), dy = random(48 * 16 * 16 * cs, 22);
-      const ws = new Float32Array(b.conv2dWorkspaceSize(gs, cs));
-      const y = new Float32Array(dy.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
-      b.conv2dForward(x, w, random(cs, 23), gs, cs, y, ws);
-      b.conv2dBackwardInput(dy, w, gs, cs, dx, ws);
-      b.conv2dBackwardFilter(x, dy, gs, cs, dw, ws);
-      return { y, dx, dw };
-    });
+    const run = (threads: number) => convAt(gs, cs, threads, 20);
     const one = run(1);
     for (const threads of [2, 3]) {
       const other = run(threads);

@@ -50,6 +50,11 @@ export interface RecordOptions<B> {
   seeds: readonly number[];
   /** Record every K-th step (default 4). */
   every?: number;
+  /**
+   * Also record every one of the first N steps (default 0): a run's first steps decide whether it
+   * trains at all (a warmup, for example), and one in K of them is too few to fit it.
+   */
+  denseSteps?: number;
   /** Elements sampled per parameter tensor per recorded step (default 64). */
   perTensor?: number;
   /** Which optimizer moves the parameters (default 'teacher'). */
@@ -86,6 +91,7 @@ function sampleIndices(key: Key, n: number, count: number): Int32Array {
 
 export function recordImitation<B>(o: RecordOptions<B>): ImitationRecording {
   const every = o.every ?? 4;
+  const denseSteps = o.denseSteps ?? 0;
   const perTensor = o.perTensor ?? 64;
   const rows: Float64Array[] = [];
   const targets: number[] = [];
@@ -113,7 +119,7 @@ export function recordImitation<B>(o: RecordOptions<B>): ImitationRecording {
       const leader = o.follow === 'student' ? student.getParams(s) : teacher.getParams(t);
       copyInto(leader, o.follow === 'student' ? teacher.getParams(t) : student.getParams(s));
       const { grads } = o.task.lossAndGrad(leader, batches.next());
-      const record = step % every === 0;
+      const record = step % every === 0 || step < denseSteps;
       const studentParams = student.getParams(s);
       const names = Object.keys(studentParams).filter((name) => studentParams[name].data.length > 0);
       const picks = new Map<string, Int32Array>();

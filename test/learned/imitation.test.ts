@@ -29,6 +29,11 @@ for (const backendName of BACKEND_NAMES) {
       assert.equal(data.width, smallFcLopt().inputWidth);
       assert.ok(data.targets.some((t) => t !== 0), 'the steps are not all zero');
       assert.ok(imitationError(theta, data) < 1e-6, `self-imitation error ${imitationError(theta, data)}`);
+      const dense = recordImitation({
+        task, backend, student, teacher: () => student(backend), steps: 6, seeds: [5], every: 3, perTensor: 16, follow: 'student', denseSteps: 2,
+      });
+      assert.equal(dense.count, 3 * tensors * 16, 'steps 0 and 1 (dense) and 3');
+      assert.deepEqual(dense.targets.subarray(0, tensors * 16), data.targets.subarray(0, tensors * 16), 'step 0 as before');
     });
   });
 }

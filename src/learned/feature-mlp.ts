@@ -33,6 +33,8 @@ export interface FeatureMlpDefinition {
   hidden: number;
   depth: number;
   path: 'auto' | 'elementwise' | 'gemm';
+  /** Updates of linear warmup of the step (STEP_WARMUP_SPEC; 0 or absent: none). */
+  stepWarmup?: number;
   /** θ names of layer l. */
   layerNames: (layer: number) => MlpLayerNames;
   options: LearnedOptions;
@@ -123,6 +125,7 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
         },
         update(state: FeatureMlpState, grads: Params): FeatureMlpState {
           tanhTimeFeatures(state.iteration, time);
+          net.stepMult = STEP_MULT * warmupFactor(state.iteration, def.stepWarmup ?? 0);
           for (const tensor of state.slots) {
             tensor.kernel.decays = decays;
             if (tensor.n === 0) continue;
@@ -144,6 +147,11 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
       }, def.options, theta);
     },
   };
+}
+
+/** The step's scale at update t (0-based) of a linear warmup over `warmup` updates: t/warmup, then 1. */
+export function warmupFactor(t: number, warmup: number): number {
+  return t < warmup ? t / warmup : 1;
 }
 
 /** Optimizer-state floats actually held by a state (for checks against stateBytes). */

@@ -79,3 +79,13 @@ export function hiddenSpec(defaultValue: number): OptionSpec {
 export function depthSpec(defaultValue: number): OptionSpec {
   return { name: 'depth', kind: 'integer', default: defaultValue, min: 0, max: 16, architecture: true, description: 'hidden layers of the per-parameter MLP' };
 }
+
+/**
+ * A linear warmup built into the learned optimizer: the step of update t (0-based) is scaled by t/N
+ * for t < N, as the `warmupSteps` schedule of a composition, but saved with the weights' options, so
+ * that meta-training and every later use see the same optimizer. 0: none.
+ */
+export const STEP_WARMUP_SPEC: OptionSpec = {
+  name: 'stepWarmup', kind: 'integer', default: 0, min: 0, max: 1_000_000_000, architecture: false,
+  description: 'updates of linear warmup of the step (scaled by t/N at update t < N), saved with the weights (0: none)',
+};

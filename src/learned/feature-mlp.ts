@@ -12,6 +12,7 @@ import type { Key } from '../engine/random.js';
 import { getBackend } from '../engine/select.js';
 import { cloneParams, type Params } from '../engine/tensor.js';
 import { gradientFor } from '../optimizers/grads.js';
+import { constantSchedule } from '../optimizers/step-schedules.js';
 import type { Optimizer, OptimizerInitOptions } from '../optimizers/optimizer.js';
 import { decaysFromOffsets } from './decays.js';
 import type { FeatureSet } from './features.js';
@@ -113,6 +114,8 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
       // (meta-training continues each inner state with the next θ); layout as in createTensorAccumulators.
       const decays = Float32Array.from([...feats.momentum, ...feats.rms, ...feats.adafactor]);
       const time = new Float32Array(TIMESCALES.length);
+      // The built-in warmup is the composition's warmup schedule (step t scaled by t/N), applied inside.
+      const warmup = def.stepWarmup ? constantSchedule(1, { warmupSteps: def.stepWarmup }) : null;
       const net: MlpLoptNet = {
         sizes: Int32Array.from(widths), params: packMlp(theta, widths, def.layerNames),
         scales: new Float32Array(featureCount), inputs: time, expMult: EXP_MULT, stepMult: STEP_MULT, path,
@@ -125,7 +128,7 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
         },
         update(state: FeatureMlpState, grads: Params): FeatureMlpState {
           tanhTimeFeatures(state.iteration, time);
-          net.stepMult = STEP_MULT * warmupFactor(state.iteration, def.stepWarmup ?? 0);
+          if (warmup) net.stepMult = STEP_MULT * warmup(state.iteration, state.numSteps);
           for (const tensor of state.slots) {
             tensor.kernel.decays = decays;
             if (tensor.n === 0) continue;
@@ -147,11 +150,6 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
       }, def.options, theta);
     },
   };
-}
-
-/** The step's scale at update t (0-based) of a linear warmup over `warmup` updates: t/warmup, then 1. */
-export function warmupFactor(t: number, warmup: number): number {
-  return t < warmup ? t / warmup : 1;
 }
 
 /** Optimizer-state floats actually held by a state (for checks against stateBytes). */

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { hasCheckpoint, loadCheckpointWithForm, saveCheckpoint } from './checkpoint.js';
-import { MetaLearner, type EvalRow, type MetaTrainOptions, type MetricsRow } from './learner.js';
+import { MetaLearner, summarizeEval, type EvalRow, type MetaTrainOptions, type MetricsRow } from './learner.js';
 import { buildLopt } from './problem.js';
 import { localExecutor } from './slots.js';
 import { saveTheta, type ThetaProvenance } from './theta-file.js';
@@ -139,7 +139,7 @@ export async function metaTrain(options: MetaRunOptions): Promise<MetaRunResult>
     const rows = learner.evaluate();
     append(rows);
     onEval?.(rows);
-    lastEvalLoss = rows.reduce((a, r) => a + r.evalLoss, 0) / rows.length;
+    lastEvalLoss = summarizeEval(rows).loss;
     if (learner.outerStep === 0) initialEvalLoss = lastEvalLoss;
     if (learner.snap.best !== before) saveTheta(bestFile, lopt, learner.bestTheta()!, provenance(learner.bestEvalLoss()));
     // Every evaluated θ is kept (a few KB each) so checkpoints can be evaluated later on other tasks.

@@ -30,12 +30,17 @@ export const WASM_SOURCES = [
 // wasm/src comes first on the include path for its cblas.h. -Wno-pass-failed: clang cannot vectorize
 // softmax_cross_entropy's max loop as its `omp simd` asks (a kernel the wasm module does not export).
 const CFLAGS = [
-  '--target=wasm32-wasi', '-msimd128', '-O3', '-std=gnu11', '-fno-math-errno', '-ffp-contract=off',
+  '--target=wasm32-wasi', '-msimd128', '-mbulk-memory', '-O3', '-std=gnu11', '-fno-math-errno', '-ffp-contract=off',
   '-fopenmp-simd', '-Wall', '-Werror', '-Wno-pass-failed', '-Iwasm/src', '-Inative/src',
 ];
 // A 1 MiB stack (the kernels keep a few KiB of sums on it); memory grows as malloc needs it. Without
 // debug information and names the output depends on the sources and flags only (the rebuild test).
-const LDFLAGS = ['--no-entry', process.env.LOPT_WASM_NAMES ? '--strip-debug' : '--strip-all', '-z', 'stack-size=1048576'];
+// The memory is imported (env.memory), with the wasm32 maximum of 4 GiB, so that the loader can make
+// it a shared memory (src/engine/wasm-memory.ts): growing a shared memory keeps the arrays that view it.
+const LDFLAGS = [
+  '--no-entry', process.env.LOPT_WASM_NAMES ? '--strip-debug' : '--strip-all', '-z', 'stack-size=1048576',
+  '--import-memory', '--max-memory=4294967296',
+];
 
 /** The first of the commands that runs (`name --version` exits 0), or undefined. */
 function findTool(candidates) {

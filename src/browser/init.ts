@@ -4,6 +4,7 @@
 import type { BackendName } from '../engine/backend.js';
 import { referenceBackend } from '../engine/reference.js';
 import { wasmBackend } from '../engine/wasm.js';
+import { instantiateKernels } from '../engine/wasm-memory.js';
 import { wasmKernelBytes } from './kernels-wasm.js';
 import { activeBackend, setActiveBackend } from './select.js';
 
@@ -18,8 +19,7 @@ async function loadWasm(): Promise<BackendName> {
   try {
     if (!wasmKernelBytes) throw new Error('this build holds no WebAssembly kernels (use the bundle, dist/browser/lopt.js)');
     // Asynchronous: browsers refuse to compile a module of this size synchronously on the main thread.
-    const { instance } = await WebAssembly.instantiate(wasmKernelBytes as Uint8Array<ArrayBuffer>, {});
-    setActiveBackend(wasmBackend(instance));
+    setActiveBackend(wasmBackend(await instantiateKernels(wasmKernelBytes)));
   } catch (error) {
     console.warn(`lopt: WebAssembly kernels unavailable (${(error as Error).message ?? error}); using the TypeScript backend`);
     setActiveBackend(referenceBackend);

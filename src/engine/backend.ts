@@ -47,6 +47,13 @@ export interface Backend {
    */
   setThreads?(threads: number): void;
   threads?(): number;
+  /**
+   * A zeroed array of `length` elements that this backend's kernels use in place, without copying it
+   * (the wasm backend, where its memory is shared: an array in the module's memory). Optimizers make
+   * their parameters and state with it (zerosLike, cloneParams). A backend whose kernels take any
+   * Float32Array leaves it out.
+   */
+  allocate?(length: number): Float32Array;
 
   // ---- matrix products ------------------------------------------------------------------------
   /**

@@ -44,12 +44,24 @@ export function mapParams(params: Params, fn: (t: Tensor, name: string) => Tenso
   return out;
 }
 
-export function zerosLike(params: Params): Params {
-  return mapParams(params, (t) => zeros(t.shape));
+/** Makes a zeroed Float32Array of a given length (a backend's `allocate`, or plain arrays). */
+export type Allocate = (length: number) => Float32Array;
+
+const plainArray: Allocate = (length) => new Float32Array(length);
+
+/** Zeroed tensors of params' shapes; `allocate` makes their data (Backend.allocate). */
+export function zerosLike(params: Params, allocate: Allocate = plainArray): Params {
+  return mapParams(params, (t) => ({ shape: [...t.shape], data: allocate(sizeOf(t.shape)) }));
 }
 
-export function cloneParams(params: Params): Params {
-  return mapParams(params, (t) => ({ shape: [...t.shape], data: t.data.slice() }));
+/** Copies of params; `allocate` makes their data (Backend.allocate). */
+export function cloneParams(params: Params, allocate?: Allocate): Params {
+  if (!allocate) return mapParams(params, (t) => ({ shape: [...t.shape], data: t.data.slice() }));
+  return mapParams(params, (t) => {
+    const data = allocate(t.data.length);
+    data.set(t.data);
+    return { shape: [...t.shape], data };
+  });
 }
 
 /** Concatenate all tensors in name order into one vector. */

@@ -4,12 +4,14 @@
 // in Node with --backend wasm. The fused optimizer updates (sgd to adafactor, the per-parameter MLP
 // kernels of small_fc_lopt and the feature_mlp_lopt family, nn_adam's step), the elementwise kernels
 // the optimizers use (axpy, scale, sumSquares, clip) and gemm run in the module; every other Backend
-// method is the reference backend's. No Node API is used here: the caller brings the instance
-// (wasm-node.ts in Node, src/browser/init.ts in a browser).
+// method is the reference backend's. Where the module's memory is shared (wasm-memory.ts), `allocate`
+// gives arrays in that memory, which kernels use without copies. No Node API is used here: the caller
+// brings the instance (wasm-node.ts in Node, src/browser/init.ts in a browser).
 import type { Backend, BackendInfo, FactoredDims } from './backend.js';
 import { factoredSizes, mlpLoptFeatureCount, mlpLoptLayoutOf, packMlpLoptLayout, type MlpLoptNet, type MlpLoptTensor } from './mlp-lopt.js';
 import { referenceBackend } from './reference.js';
 import { WasmHeap, type HeapExports } from './wasm-heap.js';
+import type { WasmKernels } from './wasm-memory.js';
 
 type Ptr = number;
 
@@ -66,10 +68,10 @@ function checkStatus(fn: string, status: number): void {
   if (status !== 0) throw new RangeError(`${fn}: the packed layout pairs momenta with accumulators of another count`);
 }
 
-/** The wasm backend over an instance of wasm/lopt_kernels.wasm. */
-export function wasmBackend(instance: WebAssembly.Instance): Backend {
+/** The wasm backend over an instance of wasm/lopt_kernels.wasm (wasm-memory.ts instantiates it). */
+export function wasmBackend({ instance, memory, shared }: WasmKernels): Backend {
   const k = instance.exports as unknown as WasmKernelExports;
-  const heap = new WasmHeap(k);
+  const heap = new WasmHeap(k, memory, shared);
   // Packed layouts and dims are built per call into one buffer each: calls are synchronous.
   const layout = new Int32Array(9);
   const dims32 = new Int32Array(5);
@@ -98,6 +100,9 @@ export function wasmBackend(instance: WebAssembly.Instance): Backend {
     name: 'wasm',
     info(): BackendInfo {
       return { name: 'wasm', simd: 'wasm-simd128', blas: 'lopt blocked SIMD gemm (WebAssembly)', blasThreads: 1 };
+    },
+    allocate(length) {
+      return heap.allocate(size('allocate', 'length', length));
     },
     gemm(transA, transB, m, n, kk, alpha, a, b, beta, c) {
       for (const [name, v] of [['m', m], ['n', n], ['k', kk]] as const) size('gemm', name, v);

@@ -12,6 +12,7 @@ import type { Key } from '../engine/random.js';
 import { getBackend } from '../engine/select.js';
 import { cloneParams, type Params } from '../engine/tensor.js';
 import { gradientFor } from '../optimizers/grads.js';
+import { allocatorOf } from '../optimizers/factory.js';
 import { constantSchedule } from '../optimizers/step-schedules.js';
 import type { Optimizer, OptimizerInitOptions } from '../optimizers/optimizer.js';
 import { decaysFromOffsets } from './decays.js';
@@ -109,6 +110,7 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
     optFn(theta: Params): Optimizer<FeatureMlpState> {
       checkTheta(def.name, theta, shapes);
       const backend = opts.backend ?? getBackend();
+      const allocate = allocatorOf(backend);
       const feats = features(theta);
       // Decays come from this θ on every update (as in LO), also for a state begun under another θ
       // (meta-training continues each inner state with the next θ); layout as in createTensorAccumulators.
@@ -123,8 +125,8 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
       return withLearnedSettings({
         name: def.name,
         init(params: Params, initOpts: OptimizerInitOptions): FeatureMlpState {
-          const own = cloneParams(params);
-          return { iteration: 0, numSteps: initOpts.numSteps, params: own, slots: createTensorAccumulators(own, feats) };
+          const own = cloneParams(params, allocate);
+          return { iteration: 0, numSteps: initOpts.numSteps, params: own, slots: createTensorAccumulators(own, feats, false, allocate) };
         },
         update(state: FeatureMlpState, grads: Params): FeatureMlpState {
           tanhTimeFeatures(state.iteration, time);

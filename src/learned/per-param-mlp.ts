@@ -12,7 +12,7 @@ import type { Backend } from '../engine/backend.js';
 import {
   mlpLoptFeatureCount, type MlpLoptFactored, type MlpLoptLayout, type MlpLoptNet, type MlpLoptTensor,
 } from '../engine/mlp-lopt.js';
-import { sizeOf, sortedNames, type Params } from '../engine/tensor.js';
+import { sizeOf, sortedNames, type Allocate, type Params } from '../engine/tensor.js';
 import { adafactorLayout, type AdafactorLayout } from '../optimizers/adafactor.js';
 
 /** LO's λ1 (step_mult) and λ2 (exp_mult). */
@@ -61,8 +61,13 @@ function dropAxis(shape: readonly number[], axis: number): number[] {
   return shape.filter((_, i) => i !== axis);
 }
 
-/** Builds the per-tensor state (zero accumulators) for `params` in name order. */
-export function createTensorAccumulators(params: Params, features: PerParamFeatures, plainSums = false): TensorAccumulators[] {
+/**
+ * Builds the per-tensor state (zero accumulators) for `params` in name order; `allocate` makes the
+ * accumulators (Backend.allocate, so that the kernels use them in place).
+ */
+export function createTensorAccumulators(
+  params: Params, features: PerParamFeatures, plainSums = false, allocate: Allocate = (length) => new Float32Array(length),
+): TensorAccumulators[] {
   const layout = featureLayout(features);
   const count = mlpLoptFeatureCount(layout);
   const { nm, nr, na } = layout;
@@ -79,13 +84,13 @@ export function createTensorAccumulators(params: Params, features: PerParamFeatu
     if (factorLayout && n > 0) {
       const sizeRow = sizeOf(dropAxis(p.shape, factorLayout.d0));
       const sizeCol = sizeOf(dropAxis(p.shape, factorLayout.d1));
-      factored = { dims: factorLayout.dims, rowIsA: factorLayout.rowWithoutA, stats: new Float32Array(2 * na * (sizeRow + sizeCol)) };
+      factored = { dims: factorLayout.dims, rowIsA: factorLayout.rowWithoutA, stats: allocate(2 * na * (sizeRow + sizeCol)) };
     }
     const perElement = nm + nr + (factored ? 0 : na);
     out.push({
       name, n,
       kernel: {
-        p: p.data, g: EMPTY, nm, nr, na, acc: new Float32Array(perElement * n), decays, factored,
+        p: p.data, g: EMPTY, nm, nr, na, acc: allocate(perElement * n), decays, factored,
         logAbsP: layout.logAbsP, mTimesRsqrtV: layout.mTimesRsqrtV, mTimesFactors: layout.mTimesFactors,
       },
       layout: factored ? factorLayout : null,

@@ -14,7 +14,7 @@
 // - p ← p − u.
 import type { Backend, FactoredDims } from '../engine/backend.js';
 import { cloneParams, sizeOf, type Params } from '../engine/tensor.js';
-import { backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
+import { allocatorOf, backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
 import { gradientFor } from './grads.js';
 import { GRAD_CLIP_SPEC, learningRateSpec, resolveHparams, type HparamSpec } from './hparams.js';
 
@@ -149,6 +149,7 @@ export function adafactor(
 ): HandDesignedOptimizer<AdafactorState, AdafactorHparams> {
   const hp = resolveHparams<AdafactorHparams>('adafactor', ADAFACTOR_HPARAMS, hparams);
   const backend: Backend = backendOf(opts);
+  const allocate = allocatorOf(backend) ?? ((length: number) => new Float32Array(length));
   const updateScratch = new Scratch();
   const rowScratch = new Scratch();
   const colScratch = new Scratch();
@@ -162,18 +163,18 @@ export function adafactor(
   return finishOptimizer({
     name: 'adafactor',
     init(params: Params): AdafactorState {
-      const state: AdafactorState = { step: 0, params: cloneParams(params), v: {}, vRow: {}, vCol: {}, layouts: {} };
+      const state: AdafactorState = { step: 0, params: cloneParams(params, allocate), v: {}, vRow: {}, vCol: {}, layouts: {} };
       for (const name of Object.keys(params)) {
         const shape = params[name].shape;
         const layout = adafactorLayout(shape, hp.minDimSizeToFactor);
         if (layout === null) {
-          state.v[name] = { shape: [...shape], data: new Float32Array(params[name].data.length) };
+          state.v[name] = { shape: [...shape], data: allocate(params[name].data.length) };
         } else {
           state.layouts[name] = layout;
           const rowShape = dropAxis(shape, layout.d0);
           const colShape = dropAxis(shape, layout.d1);
-          state.vRow[name] = { shape: rowShape, data: new Float32Array(sizeOf(rowShape)) };
-          state.vCol[name] = { shape: colShape, data: new Float32Array(sizeOf(colShape)) };
+          state.vRow[name] = { shape: rowShape, data: allocate(sizeOf(rowShape)) };
+          state.vCol[name] = { shape: colShape, data: allocate(sizeOf(colShape)) };
         }
       }
       reserveFor(state);

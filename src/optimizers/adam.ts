@@ -1,7 +1,7 @@
 // Adam (optax `adam`, eps outside the square root): with t = step + 1,
 // m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; p ← p − lr·(m/(1−β1^t))/(sqrt(v/(1−β2^t)) + ε).
 import { cloneParams, countParams, zerosLike, type Params } from '../engine/tensor.js';
-import { backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
+import { allocatorOf, backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
 import { gradientFor } from './grads.js';
 import { GRAD_CLIP_SPEC, learningRateSpec, resolveHparams, type HparamSpec } from './hparams.js';
 
@@ -35,10 +35,11 @@ export function adam(
 ): HandDesignedOptimizer<AdamState, AdamHparams> {
   const hp = resolveHparams<AdamHparams>('adam', ADAM_HPARAMS, hparams);
   const backend = backendOf(opts);
+  const allocate = allocatorOf(backend);
   return finishOptimizer({
     name: 'adam',
     init(params: Params): AdamState {
-      return { step: 0, params: cloneParams(params), m: zerosLike(params), v: zerosLike(params) };
+      return { step: 0, params: cloneParams(params, allocate), m: zerosLike(params, allocate), v: zerosLike(params, allocate) };
     },
     update(state: AdamState, grads: Params): AdamState {
       const t = state.step + 1;

@@ -1,7 +1,7 @@
 // LO's NAdamW (`optimizers/nadamw.py`) with its cosine schedule, as used by LO's opt_list
 // (docs/specification.md §5).
 import { cloneParams, countParams, zerosLike, type Params } from '../engine/tensor.js';
-import { backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
+import { allocatorOf, backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
 import { gradientFor } from './grads.js';
 import { GRAD_CLIP_SPEC, learningRateSpec, resolveHparams, type HparamSpec } from './hparams.js';
 import type { OptimizerInitOptions } from './optimizer.js';
@@ -53,6 +53,7 @@ export function nadamw(
 ): HandDesignedOptimizer<NadamwState, NadamwHparams> {
   const hp = resolveHparams<NadamwHparams>('nadamw', NADAMW_HPARAMS, hparams);
   const backend = backendOf(opts);
+  const allocate = allocatorOf(backend);
   return finishOptimizer({
     name: 'nadamw',
     init(params: Params, initOpts: OptimizerInitOptions): NadamwState {
@@ -60,7 +61,7 @@ export function nadamw(
       if (typeof numSteps !== 'number' || !Number.isFinite(numSteps) || numSteps < 0) {
         throw new Error(`nadamw: init needs numSteps (the run length its cosine schedule spans), got ${numSteps}`);
       }
-      return { step: 0, numSteps, params: cloneParams(params), m: zerosLike(params), v: zerosLike(params) };
+      return { step: 0, numSteps, params: cloneParams(params, allocate), m: zerosLike(params, allocate), v: zerosLike(params, allocate) };
     },
     update(state: NadamwState, grads: Params): NadamwState {
       // The rate of this step is the schedule at the iteration before the increment.

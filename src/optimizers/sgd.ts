@@ -1,6 +1,6 @@
 // Plain SGD (optax `sgd(lr)`): p ← p − lr·g.
 import { cloneParams, type Params } from '../engine/tensor.js';
-import { backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
+import { allocatorOf, backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
 import { gradientFor } from './grads.js';
 import { GRAD_CLIP_SPEC, learningRateSpec, resolveHparams, type HparamSpec } from './hparams.js';
 
@@ -22,10 +22,11 @@ export function sgd(
 ): HandDesignedOptimizer<SgdState, SgdHparams> {
   const hp = resolveHparams<SgdHparams>('sgd', SGD_HPARAMS, hparams);
   const backend = backendOf(opts);
+  const allocate = allocatorOf(backend);
   return finishOptimizer({
     name: 'sgd',
     init(params: Params): SgdState {
-      return { step: 0, params: cloneParams(params) };
+      return { step: 0, params: cloneParams(params, allocate) };
     },
     update(state: SgdState, grads: Params): SgdState {
       for (const name in state.params) {

@@ -1,7 +1,7 @@
 // SGD with momentum as optax `sgd(lr, momentum)` (trace without dampening): m ← g + μ·m; p ← p − lr·m,
 // or with Nesterov p ← p − lr·(g + μ·m).
 import { cloneParams, countParams, zerosLike, type Params } from '../engine/tensor.js';
-import { backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
+import { allocatorOf, backendOf, finishOptimizer, type HandDesignedOptimizer, type OptimizerFactoryOptions } from './factory.js';
 import { gradientFor } from './grads.js';
 import { GRAD_CLIP_SPEC, learningRateSpec, resolveHparams, type HparamSpec } from './hparams.js';
 
@@ -31,10 +31,11 @@ export function sgdm(
 ): HandDesignedOptimizer<SgdmState, SgdmHparams> {
   const hp = resolveHparams<SgdmHparams>('sgdm', SGDM_HPARAMS, hparams);
   const backend = backendOf(opts);
+  const allocate = allocatorOf(backend);
   return finishOptimizer({
     name: 'sgdm',
     init(params: Params): SgdmState {
-      return { step: 0, params: cloneParams(params), momentum: zerosLike(params) };
+      return { step: 0, params: cloneParams(params, allocate), momentum: zerosLike(params, allocate) };
     },
     update(state: SgdmState, grads: Params): SgdmState {
       for (const name in state.params) {

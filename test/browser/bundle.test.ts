@@ -2,6 +2,7 @@
 // Chromium (Debian's /usr/bin/chromium through playwright-core, as the report test):
 // - one ES module with no `node:` import;
 // - it loads with no console error, init() loads the WebAssembly kernels, backendName() is 'wasm';
+// - optimizer state lives in the kernels' shared memory, or is copied where a page cannot share one;
 // - one small_fc_lopt update (the shipped weights, loaded from a URL) on a fixed input matches the
 //   native backend's in Node within 1e-5;
 // - without WebAssembly, init() falls back to the TypeScript backend with one console line.
@@ -86,6 +87,43 @@ test('it loads with no console error; init() loads the WebAssembly kernels; back
     assert.deepEqual(messages, []);
   } finally {
     await page.close();
+  }
+});
+
+test("Adam's parameters and state live in the kernels' shared memory; without one the kernels copy, with the same result", async () => {
+  /** Two Adam steps on the wasm backend: the kind of buffer the state lives in, and the parameters. */
+  const run = async (page: Page) => page.evaluate(async () => {
+    const lopt = (globalThis as unknown as { lopt: typeof import('../../src/browser/index.js') }).lopt;
+    await lopt.init();
+    const adam = lopt.getOptimizer('adam', { learningRate: 0.01 });
+    const values = Float32Array.from({ length: 3000 }, (_, i) => Math.sin(i));
+    let state = adam.init({ w: lopt.tensor([60, 50], values) }, { numSteps: 2 });
+    for (let step = 0; step < 2; step++) {
+      state = adam.update(state, { w: lopt.tensor([60, 50], values.map((v) => v * (step + 1))) }, { loss: 1 });
+    }
+    const w = adam.getParams(state).w.data;
+    return { buffer: Object.prototype.toString.call(w.buffer), w: Array.from(w), backend: lopt.backendName() };
+  });
+  const shared = await open();
+  const unshared = await open(() => {
+    // A browser that refuses shared memories (one that ties them to cross-origin isolation).
+    const Memory = WebAssembly.Memory;
+    WebAssembly.Memory = function (descriptor: WebAssembly.MemoryDescriptor) {
+      if (descriptor.shared) throw new TypeError('shared memory needs cross-origin isolation');
+      return new Memory(descriptor);
+    } as unknown as typeof WebAssembly.Memory;
+  });
+  try {
+    const [a, b] = [await run(shared.page), await run(unshared.page)];
+    assert.equal(a.buffer, '[object SharedArrayBuffer]');
+    assert.equal(b.buffer, '[object ArrayBuffer]');
+    assert.equal(b.backend, 'wasm');
+    assert.deepEqual(a.w, b.w);
+    assert.notDeepEqual(a.w, Array.from({ length: 3000 }, (_, i) => Math.fround(Math.sin(i))), 'Adam moved the parameters');
+    assert.deepEqual([...shared.messages, ...unshared.messages], []);
+  } finally {
+    await shared.page.close();
+    await unshared.page.close();
   }
 });
 

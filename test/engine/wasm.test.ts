@@ -2,15 +2,21 @@
 // - its optimizer kernels are the native addon's C code, so they give the native baseline ("scalar")
 //   path's very bits: the same sources, no fused multiply-adds, the same summation orders;
 // - selection by name, $LOPT_BACKEND and the CLI's --backend wasm;
-// - argument checks, exact aliasing, and arrays larger than the module's memory (which then grows).
+// - argument checks, exact aliasing, and arrays larger than the module's memory (which then grows);
+// - arrays that live in the module's memory (Backend.allocate over a shared memory) and the loader.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Backend, FactoredDims } from '../../src/engine/backend.js';
 import { getBackend, parseBackendChoice } from '../../src/engine/select.js';
 import { loadNativeBackend } from '../../src/engine/native.js';
 import type { MlpLoptNet, MlpLoptTensor } from '../../src/engine/mlp-lopt.js';
+import { wasmBackend } from '../../src/engine/wasm.js';
+import { findMemoryImport, kernelModuleSetups } from '../../src/engine/wasm-memory.js';
+import { WASM_KERNELS_FILE } from '../../src/engine/wasm-node.js';
+import { getOptimizer } from '../../src/optimizers/registry.js';
 import { mulberry32 } from '../fixtures/prng.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -124,3 +130,101 @@ describe('wasm backend: selection and arguments', () => {
     for (let i = 0; i < 5; i++) assert.ok(Math.abs(p[n - 5 + i] - expected[i]) < 1e-5, `p[${n - 5 + i}] = ${p[n - 5 + i]}, expected ${expected[i]}`);
   });
 });
+
+describe('wasm backend: arrays in the module memory (Backend.allocate)', () => {
+  it('loads over a shared memory in Node, and also over an unshared one, with the same bits', () => {
+    const bytes = new Uint8Array(readFileSync(WASM_KERNELS_FILE));
+    const found = findMemoryImport(bytes);
+    assert.ok(found && found.initial > 0 && found.maximum === 65536, `memory import ${JSON.stringify(found)}`);
+    const setups = kernelModuleSetups(bytes);
+    assert.deepEqual(setups.map((s) => s.shared), [true, false]);
+    assert.equal(bytes[found.flagsAt] & 2, 0, 'the committed module imports an unshared memory');
+    const unshared = instantiateUnshared(bytes);
+    assert.equal(unshared.allocate!(8).buffer instanceof SharedArrayBuffer, false, 'unshared: plain arrays');
+    const n = 1037;
+    const inputs = [f32(n, 1), f32(n, 2, -0.1, 0.1), f32(n, 3, 0, 0.01), f32(n, 4, -3, 3)];
+    const [a, b] = [inputs.map((x) => x.slice()), inputs.map((x) => x.slice())];
+    unshared.adamStep(a[0], a[1], a[2], a[3], 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.01);
+    scalar().adamStep(b[0], b[1], b[2], b[3], 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.01);
+    a.forEach((x, i) => assert.deepEqual(x, b[i]));
+  });
+
+  it('kernels update resident arrays in place, mixed with plain ones and subarrays, as native does', () => {
+    const b = wasm();
+    const n = 20000; // more than one piece of the elementwise kernels
+    const resident = (x: Float32Array): Float32Array => {
+      const r = b.allocate!(x.length);
+      assert.ok(r.buffer instanceof SharedArrayBuffer && r.every((v) => v === 0), 'a zeroed array in the shared memory');
+      r.set(x);
+      return r;
+    };
+    const inputs = [f32(n, 21), f32(n, 22, -0.1, 0.1), f32(n, 23, 0, 0.01), f32(n, 24, -3, 3)];
+    const [p, m, v] = inputs.slice(0, 3).map(resident);
+    const g = inputs[3].slice();
+    const want = inputs.map((x) => x.slice());
+    b.adamStep(p, m, v, g, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.01);
+    scalar().adamStep(want[0], want[1], want[2], want[3], 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.01);
+    assert.deepEqual([p, m, v, g], want);
+    // A subarray of a resident array is resident too; an output that is plain is copied back.
+    const out = new Float32Array(100);
+    b.clip(p.subarray(50, 150), -1e-3, 1e-3, out);
+    assert.deepEqual(out, want[0].subarray(50, 150).map((x) => Math.min(Math.max(x, -1e-3), 1e-3)));
+    b.clip(p.subarray(50, 150), -1e-3, 1e-3, p.subarray(50, 150));
+    assert.deepEqual(p.subarray(50, 150), out);
+  });
+
+  it('resident arrays survive the growth of the memory', () => {
+    const b = wasm();
+    const kept = b.allocate!(1000);
+    kept.set(f32(1000, 31));
+    const before = kept.slice();
+    // Staging 4 × 32 MiB grows the memory; the kept array still views its values and kernels still find it.
+    const big = 8 << 20;
+    b.sgdStep(f32(big, 32), f32(big, 33), 0.5);
+    b.scale(2, kept);
+    assert.equal(kept.length, 1000);
+    assert.deepEqual(kept, before.map((x) => Math.fround(2 * x)));
+  });
+
+  it('optimizers keep their parameters and state there, and give the same trajectory as native', () => {
+    for (const name of ['adam', 'nadamw', 'sgdm', 'adafactor'] as const) {
+      const params = { w: { shape: [30, 20], data: f32(600, 41) }, b: { shape: [20], data: f32(20, 42) } };
+      const onWasm = getOptimizer(name, {}, { backend: wasm() });
+      const onNative = getOptimizer(name, {}, { backend: scalar() });
+      let s = onWasm.init(params, { numSteps: 10 });
+      let t = onNative.init(params, { numSteps: 10 });
+      assert.ok(onWasm.getParams(s).w.data.buffer instanceof SharedArrayBuffer, `${name}: parameters in the module memory`);
+      assert.ok(params.w.data.buffer instanceof ArrayBuffer && !(params.w.data.buffer instanceof SharedArrayBuffer), 'the caller keeps its own');
+      for (let step = 0; step < 5; step++) {
+        const grads = { w: { shape: [30, 20], data: f32(600, 50 + step) }, b: { shape: [20], data: f32(20, 60 + step) } };
+        s = onWasm.update(s, grads, { loss: 1 });
+        t = onNative.update(t, grads, { loss: 1 });
+      }
+      assert.deepEqual(onWasm.getParams(s).w.data, onNative.getParams(t).w.data, name);
+    }
+  });
+
+  it('frees a resident array once it is collected', () => {
+    // 300 arrays of 16 MiB, one alive at a time: 4.7 GiB in all, more than wasm32's 4 GiB.
+    const script = `
+      const { getBackend } = await import(${JSON.stringify(new URL('../../src/engine/select.js', import.meta.url).href)});
+      const b = getBackend('wasm');
+      for (let i = 0; i < 300; i++) {
+        const a = b.allocate(4 << 20);
+        a[a.length - 1] = i;
+        globalThis.gc();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      console.log('done');`;
+    const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stdout, /done/);
+  });
+});
+
+/** The backend over the module with an unshared memory (where an engine cannot share one). */
+function instantiateUnshared(bytes: Uint8Array): Backend {
+  const setup = kernelModuleSetups(bytes).find((s) => !s.shared)!;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(setup.bytes as Uint8Array<ArrayBuffer>), { env: { memory: setup.memory } });
+  return wasmBackend({ instance, memory: setup.memory, shared: false });
+}

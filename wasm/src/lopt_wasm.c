@@ -4,8 +4,10 @@
 // exported with plain C signatures instead of N-API.
 //
 // Memory protocol: JavaScript asks for one scratch region (lopt_scratch), copies the call's arrays into
-// it, calls a kernel with pointers into it and copies the outputs back. Arguments are checked on the
-// JavaScript side before a kernel runs (lengths, layouts), as addon.c checks them for the native one.
+// it, calls a kernel with pointers into it and copies the outputs back. Arrays that JavaScript keeps in
+// this memory for good (lopt_alloc, when the memory is shared: src/engine/wasm-heap.ts) are passed by
+// their own address instead. Arguments are checked on the JavaScript side before a kernel runs
+// (lengths, layouts), as addon.c checks them for the native one.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +37,12 @@ EXPORT("lopt_scratch") void *lopt_scratch(size_t bytes) {
   scratch_bytes = scratch ? want : 0;
   return scratch;
 }
+
+/* A 16-byte-aligned block for an array that lives in this memory until lopt_free; NULL when memory
+   cannot grow. */
+EXPORT("lopt_alloc") void *lopt_alloc(size_t bytes) { return aligned_alloc(16, (bytes + 15) & ~(size_t)15); }
+
+EXPORT("lopt_free") void lopt_free(void *block) { free(block); }
 
 EXPORT("gemm") void w_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, double alpha, const float *a,
                            const float *b, double beta, float *c) {

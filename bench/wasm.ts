@@ -3,7 +3,8 @@
 // shipped weights), on the wasm, native and reference (TypeScript) backends in Node, and on wasm and
 // reference in headless Chromium (lopt/browser, built here; Debian's /usr/bin/chromium through
 // playwright-core). All of Node's cases run side by side in one process, interleaved (bench/wasm-timing.ts),
-// then Chromium's, with the same routine. Goal: wasm within 3x of native single-thread. For scale, the
+// then Chromium's, with the same routine, also on a page that cannot make a shared memory (the
+// unshared fallback, which copies every array in and out: 'wasm-unshared'). Goal: wasm within 3x of native single-thread. For scale, the
 // native addon's baseline x86-64 path (`native-scalar`: 4-lane SSE2, no fused multiply-add, as
 // WebAssembly's 128-bit SIMD) runs alongside its default (AVX-512 or AVX2 with FMA).
 // Prints a table, the ratios and one JSON line.
@@ -52,20 +53,53 @@ async function chromiumRows(shapes: [string, number[]][]): Promise<Row[]> {
   try {
     const build = spawnSync(process.execPath, [join(root, 'scripts', 'build-browser.mjs'), '--out', join(dir, 'lopt.js')], { encoding: 'utf8' });
     if (build.status !== 0) throw new Error(build.stderr.trim());
-    const page = await browser.newPage();
-    const files: Record<string, [string, string | Buffer]> = {
+    const bundle = readFileSync(join(dir, 'lopt.js'), 'utf8');
+    const version = browser.version();
+    const weights = Array.from(readFileSync(WEIGHTS));
+    const shared = await timeInPage(browser, bundle, shapes, weights, ['wasm', 'reference'], false);
+    const unshared = await timeInPage(browser, bundle, shapes, weights, ['wasm'], true);
+    return [...shared, ...unshared].map((r) => ({ where: `chromium ${version}`, ...r }));
+  } catch (error) {
+    process.stderr.write(`bench: no browser numbers: ${(error as Error).message.split('\n')[0]}\n`);
+    return [];
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Times the cases on one page of the bundle. `refuseShared`: the page cannot make a shared memory (as a
+ * browser that ties it to cross-origin isolation), so the kernels copy every array in and out; its rows
+ * are named 'wasm-unshared'.
+ */
+async function timeInPage(
+  browser: import('playwright-core').Browser, bundle: string, shapes: [string, number[]][], weights: number[],
+  backends: string[], refuseShared: boolean,
+): Promise<Omit<Row, 'where'>[]> {
+  const page = await browser.newPage();
+  try {
+    const files: Record<string, [string, string]> = {
       '/index.html': ['text/html', '<!doctype html><script type="module">import * as lopt from "./lopt.js"; globalThis.lopt = lopt;</script>'],
-      '/lopt.js': ['text/javascript', readFileSync(join(dir, 'lopt.js'), 'utf8')],
+      '/lopt.js': ['text/javascript', bundle],
     };
     await page.route('http://bench.test/**', (route) => {
       const file = files[new URL(route.request().url()).pathname];
       return file ? route.fulfill({ contentType: file[0], body: file[1] }) : route.fulfill({ status: 404, body: '' });
     });
+    if (refuseShared) {
+      await page.addInitScript(() => {
+        const Memory = WebAssembly.Memory;
+        WebAssembly.Memory = function (descriptor: WebAssembly.MemoryDescriptor) {
+          if (descriptor.shared) throw new TypeError('no shared memory');
+          return new Memory(descriptor);
+        } as unknown as typeof WebAssembly.Memory;
+      });
+    }
     await page.goto('http://bench.test/index.html');
     await page.waitForFunction(() => 'lopt' in globalThis);
     await page.addScriptTag({ content: `globalThis.timeUpdates = ${timeUpdates.toString()};` });
-    const cases: TimingCase[] = OPTIMIZERS.flatMap((optimizer) => ['wasm', 'reference'].map((backend) => ({ optimizer, backend })));
-    const version = browser.version();
+    const cases: TimingCase[] = OPTIMIZERS.flatMap((optimizer) => backends.map((backend) => ({ optimizer, backend })));
     const ms = await page.evaluate(async ({ cases, options, weights }) => {
       const g = globalThis as unknown as { lopt: typeof import('../src/browser/index.js'); timeUpdates: typeof timeUpdates };
       await g.lopt.init();
@@ -77,14 +111,10 @@ async function chromiumRows(shapes: [string, number[]][]): Promise<Row[]> {
         return loaded.optimizer.optFn(loaded.theta);
       };
       return g.timeUpdates(make, cases, options);
-    }, { cases, options: options(shapes), weights: Array.from(readFileSync(WEIGHTS)) });
-    return cases.map((c, i) => ({ where: `chromium ${version}`, ...c, msPerUpdate: ms[i] }));
-  } catch (error) {
-    process.stderr.write(`bench: no browser numbers: ${(error as Error).message.split('\n')[0]}\n`);
-    return [];
+    }, { cases, options: options(shapes), weights });
+    return cases.map((c, i) => ({ ...c, backend: refuseShared ? `${c.backend}-unshared` : c.backend, msPerUpdate: ms[i] }));
   } finally {
-    await browser.close();
-    rmSync(dir, { recursive: true, force: true });
+    await page.close();
   }
 }
 

@@ -16,6 +16,7 @@ import type { MlpLoptNet, MlpLoptTensor } from '../../src/engine/mlp-lopt.js';
 import { wasmBackend } from '../../src/engine/wasm.js';
 import { findMemoryImport, kernelModuleSetups } from '../../src/engine/wasm-memory.js';
 import { WASM_KERNELS_FILE } from '../../src/engine/wasm-node.js';
+import { inPlace } from '../../src/optimizers/in-place.js';
 import { getOptimizer } from '../../src/optimizers/registry.js';
 import { mulberry32 } from '../fixtures/prng.js';
 
@@ -202,6 +203,18 @@ describe('wasm backend: arrays in the module memory (Backend.allocate)', () => {
       }
       assert.deepEqual(onWasm.getParams(s).w.data, onNative.getParams(t).w.data, name);
     }
+  });
+
+  it("inPlace steps the caller's arrays (copied back, since the state shares the module's buffer)", () => {
+    const run = (backend: Backend) => {
+      const params = { w: { shape: [40], data: f32(40, 71) } };
+      const stepper = inPlace(getOptimizer('adam', { learningRate: 0.1 }, { backend }), params, { numSteps: 3 });
+      for (let step = 0; step < 3; step++) stepper.step({ w: { shape: [40], data: f32(40, 72 + step) } }, { loss: 1 });
+      return { values: params.w.data, shares: stepper.sharesParams };
+    };
+    const [onWasm, onNative] = [run(wasm()), run(scalar())];
+    assert.equal(onWasm.shares, false);
+    assert.deepEqual(onWasm.values, onNative.values);
   });
 
   it('frees a resident array once it is collected', () => {

@@ -3,9 +3,11 @@
 // so runs with different seeds are not compared on the same inner runs: this script re-evaluates
 // every candidate (each run's theta-best) on one common set of meta-training evaluation keys — those
 // of `--key-seed` (default 12), seeds 0 … N−1 — never the study's final-evaluation seeds 1000….
+// A candidate may also be a θ file itself (a campaign's history/theta-NNNNNNN, say), so that one long
+// run's θs can be compared on more evaluation runs than the run's own evaluation used.
 // Prints a table and, last, one JSON line {best, candidates}.
-// Usage: node scripts/select-weights.mjs [--key-seed S] [--seeds N] [--theta theta-best] RUN_DIR...
-import { existsSync } from 'node:fs';
+// Usage: node scripts/select-weights.mjs [--key-seed S] [--seeds N] [--theta theta-best] (RUN_DIR | THETA_FILE)...
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { learned, meta } from '../dist/src/index.js';
@@ -17,13 +19,15 @@ const { values, positionals } = parseArgs({
 });
 const keySeed = Number(values['key-seed']);
 const seeds = Number(values.seeds);
-const runs = positionals.filter((dir) => existsSync(join(dir, values.theta)));
+/** The θ file of a candidate: a run directory's `--theta` file, or the file given. */
+const thetaFile = (path) => (existsSync(path) && statSync(path).isFile() ? path : join(path, values.theta));
+const runs = positionals.filter((path) => existsSync(thetaFile(path)));
 if (runs.length === 0 || !Number.isInteger(seeds) || seeds < 1) {
-  console.error('usage: node scripts/select-weights.mjs [--key-seed S] [--seeds N] [--theta theta-best] RUN_DIR... (each with a θ file)');
+  console.error('usage: node scripts/select-weights.mjs [--key-seed S] [--seeds N] [--theta theta-best] (RUN_DIR | THETA_FILE)... (each a θ file or a run with one)');
   process.exit(2);
 }
 const candidates = runs.map((run) => {
-  const file = join(run, values.theta);
+  const file = thetaFile(run);
   const loaded = learned.load(file);
   const { theta, provenance } = loaded;
   const options = evaluationOptions(loaded, keySeed, seeds, provenance.estimator?.innerSteps ?? 2000);

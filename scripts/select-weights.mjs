@@ -6,7 +6,9 @@
 // A candidate may also be a θ file itself (a campaign's history/theta-NNNNNNN, say), so that one long
 // run's θs can be compared on more evaluation runs than the run's own evaluation used.
 // Prints a table and, last, one JSON line {best, candidates}.
-// Usage: node scripts/select-weights.mjs [--key-seed S] [--seeds N] [--theta theta-best] (RUN_DIR | THETA_FILE)...
+// --options JSON evaluates every candidate with those options (a built-in step boost, say).
+// Usage: node scripts/select-weights.mjs [--key-seed S] [--seeds N] [--theta theta-best] [--options JSON]
+//        (RUN_DIR | THETA_FILE)...
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +17,7 @@ import { evaluationOptions } from './evaluation-options.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { 'key-seed': { type: 'string', default: '12' }, seeds: { type: 'string', default: '4' }, theta: { type: 'string', default: 'theta-best' } },
+  options: { 'key-seed': { type: 'string', default: '12' }, seeds: { type: 'string', default: '4' }, theta: { type: 'string', default: 'theta-best' }, options: { type: 'string', default: '{}' } },
 });
 const keySeed = Number(values['key-seed']);
 const seeds = Number(values.seeds);
@@ -30,7 +32,7 @@ const candidates = runs.map((run) => {
   const file = thetaFile(run);
   const loaded = learned.load(file);
   const { theta, provenance } = loaded;
-  const options = evaluationOptions(loaded, keySeed, seeds, provenance.estimator?.innerSteps ?? 2000);
+  const options = evaluationOptions(loaded, keySeed, seeds, provenance.estimator?.innerSteps ?? 2000, JSON.parse(values.options));
   const rows = meta.evaluateTheta(options, theta, { outerStep: provenance.outerSteps ?? 0, thetaVersion: 0 });
   const loss = rows.reduce((a, r) => a + r.evalLoss, 0) / rows.length;
   console.log(`${file}: mean loss ${loss.toFixed(4)} over ${seeds} runs (own evaluation: ${provenance.evalLoss?.toFixed?.(4) ?? '–'} at outer step ${provenance.outerSteps})`);

@@ -2,7 +2,11 @@
 // Ships a meta-trained θ as the package's pretrained weights: copies a run's θ file into
 // pretrained/<optimizer>.safetensors with the manifest issue 8 asks for (optimizer, task, estimator
 // settings, outer steps, meta-training inner steps, selection metric, date, command to reproduce).
+// A lineage continued with --resume (the NAdamW campaign) names the θ files it grew from with
+// --earlier, oldest first; a file that lists its own stages (an earlier shipped θ) contributes them.
+// --options JSON sets options saved with the weights (a built-in step boost, say).
 // Usage: node scripts/ship-weights.mjs --run DIR [--theta theta-best] --selection TEXT --reproduce CMD
+//        [--earlier FILE]... [--options JSON] [--out FILE]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +16,7 @@ const { values } = parseArgs({
   options: {
     run: { type: 'string' }, theta: { type: 'string', default: 'theta-best' },
     selection: { type: 'string' }, reproduce: { type: 'string' }, out: { type: 'string' },
+    earlier: { type: 'string', multiple: true, default: [] }, options: { type: 'string', default: '{}' },
   },
 });
 if (!values.run || !values.selection || !values.reproduce) {
@@ -19,7 +24,7 @@ if (!values.run || !values.selection || !values.reproduce) {
   process.exit(2);
 }
 const source = join(values.run, values.theta);
-const { optimizer, theta, provenance } = learned.load(source);
+const { optimizer, theta, provenance } = learned.load(source, { options: JSON.parse(values.options) });
 // Inner steps the run had applied when this θ was made (each PES copy counted), from metrics.jsonl.
 const rows = readFileSync(join(values.run, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 const upTo = provenance.outerSteps ?? Infinity;
@@ -42,7 +47,21 @@ function stagesOf(prov, ownInnerSteps) {
   const perOuter = ['pes', 'tes'].includes(e.kind) ? 2 * e.numTasks * e.truncLength * (e.metaBatch ?? 1) : NaN;
   return [...stagesOf(earlier, earlier.outerSteps * perOuter), stage];
 }
-const stages = stagesOf(provenance, metaTrainingInnerSteps);
+/** Inner steps of a PES/TES stage of `outerSteps` updates (2 copies × tasks × truncation × meta-batch). */
+function innerStepsOf(prov) {
+  const e = prov.estimator ?? {};
+  return ['pes', 'tes'].includes(e.kind) ? prov.outerSteps * 2 * e.numTasks * e.truncLength * (e.metaBatch ?? 1) : NaN;
+}
+/** The stages of the --earlier files, oldest first. */
+function earlierStages(files) {
+  return files.flatMap((file) => {
+    const prov = learned.load(file).provenance;
+    if (Array.isArray(prov.stages)) return prov.stages;
+    return [{ file, command: prov.command, outerSteps: prov.outerSteps, metaLr: prov.estimator?.metaLr, metaTrainingInnerSteps: innerStepsOf(prov) }];
+  });
+}
+const own = { command: provenance.command, outerSteps: provenance.outerSteps, metaLr: provenance.estimator?.metaLr, metaTrainingInnerSteps };
+const stages = values.earlier.length > 0 ? [...earlierStages(values.earlier), own] : stagesOf(provenance, metaTrainingInnerSteps);
 const out = values.out ?? join('pretrained', `${optimizer.name}.safetensors`);
 learned.save(out, optimizer, theta, {
   ...provenance,

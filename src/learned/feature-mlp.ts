@@ -37,6 +37,9 @@ export interface FeatureMlpDefinition {
   path: 'auto' | 'elementwise' | 'gemm';
   /** Updates of linear warmup of the step (STEP_WARMUP_SPEC; 0 or absent: none). */
   stepWarmup?: number;
+  /** Factor on the step of the first `stepBoostSteps` updates (STEP_BOOST_SPEC; 1 or absent: none). */
+  stepBoost?: number;
+  stepBoostSteps?: number;
   /** θ names of layer l. */
   layerNames: (layer: number) => MlpLayerNames;
   options: LearnedOptions;
@@ -118,6 +121,8 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
       const time = new Float32Array(TIMESCALES.length);
       // The built-in warmup is the composition's warmup schedule (step t scaled by t/N), applied inside.
       const warmup = def.stepWarmup ? constantSchedule(1, { warmupSteps: def.stepWarmup }) : null;
+      const boost = def.stepBoost ?? 1;
+      const boostSteps = boost === 1 ? 0 : def.stepBoostSteps ?? 0;
       const net: MlpLoptNet = {
         sizes: Int32Array.from(widths), params: packMlp(theta, widths, def.layerNames),
         scales: new Float32Array(featureCount), inputs: time, expMult: EXP_MULT, stepMult: STEP_MULT, path,
@@ -130,7 +135,10 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
         },
         update(state: FeatureMlpState, grads: Params): FeatureMlpState {
           tanhTimeFeatures(state.iteration, time);
-          if (warmup) net.stepMult = STEP_MULT * warmup(state.iteration, state.numSteps);
+          if (warmup || boostSteps > 0) {
+            const scale = (warmup ? warmup(state.iteration, state.numSteps) : 1) * (state.iteration < boostSteps ? boost : 1);
+            net.stepMult = STEP_MULT * scale;
+          }
           for (const tensor of state.slots) {
             tensor.kernel.decays = decays;
             if (tensor.n === 0) continue;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 export type OptionValue = number | string | boolean;
 
 export type OptionSpec =
-  | { readonly name: string; readonly kind: 'integer'; readonly default: number; readonly min: number; readonly max: number; readonly description: string; readonly architecture: boolean }
+  | { readonly name: string; readonly kind: 'integer' | 'number'; readonly default: number; readonly min: number; readonly max: number; readonly description: string; readonly architecture: boolean }
   | { readonly name: string; readonly kind: 'choice'; readonly default: string; readonly choices: readonly string[]; readonly description: string; readonly architecture: boolean };
 
 export type LearnedOptions = Record<string, OptionValue>;
@@ -18,9 +18,10 @@ function schemaFor(spec: OptionSpec): z.ZodType<OptionValue> {
     return z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string({ error: 'must be a string' })
       .refine((v) => spec.choices.includes(v), { message: `must be one of ${spec.choices.join(', ')}` })) as z.ZodType<OptionValue>;
   }
+  const integer = spec.kind === 'integer';
   return z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
-    z.number({ error: 'must be an integer' })
-      .refine(Number.isInteger, { message: 'must be an integer' })
+    z.number({ error: integer ? 'must be an integer' : 'must be a number' })
+      .refine((v) => !integer || Number.isInteger(v), { message: 'must be an integer' })
       .refine((v) => v >= spec.min && v <= spec.max, { message: `must be in [${spec.min}, ${spec.max}]` })) as z.ZodType<OptionValue>;
 }
 
@@ -88,4 +89,22 @@ export function depthSpec(defaultValue: number): OptionSpec {
 export const STEP_WARMUP_SPEC: OptionSpec = {
   name: 'stepWarmup', kind: 'integer', default: 0, min: 0, max: 1_000_000_000, architecture: false,
   description: 'updates of linear warmup of the step (scaled by t/N at update t < N), saved with the weights (0: none)',
+};
+
+/**
+ * A larger step for the first updates, built into the learned optimizer and saved with the weights'
+ * options: the step of update t (0-based) is multiplied by `stepBoost` for t < `stepBoostSteps`.
+ * Truncated meta-training has a short-horizon bias (Wu et al. 2018): PES over truncations of 20
+ * steps rewards steps that lower the loss within the truncation, and so learns early steps smaller than
+ * the whole run wants. These two are chosen afterwards on whole runs of the meta-training evaluation
+ * keys (scripts/tune-step-boost.mjs). 1 and 0: none.
+ */
+export const STEP_BOOST_SPEC: OptionSpec = {
+  name: 'stepBoost', kind: 'number', default: 1, min: 0, max: 100, architecture: false,
+  description: 'factor on the step of the first stepBoostSteps updates, saved with the weights (1: none)',
+};
+
+export const STEP_BOOST_STEPS_SPEC: OptionSpec = {
+  name: 'stepBoostSteps', kind: 'integer', default: 0, min: 0, max: 1_000_000_000, architecture: false,
+  description: 'updates whose step stepBoost multiplies, saved with the weights (0: none)',
 };

@@ -6,13 +6,19 @@
 // A θ saved from LO names the MLP `nn/~/w0` …: map `nn/~/X` to `nn/X`. Options `hidden` and `depth`
 // (LO's hidden_size, hidden_layers; defaults 4 and 2) give the paper's Fig. 3 width sweep; nn/w{i},
 // nn/b{i} then follow the widths. `path` chooses the native MLP implementation; `stepWarmup` builds a
-// linear warmup of the step into the optimizer (the general-purpose weights use it).
+// linear warmup of the step into the optimizer (the general-purpose weights use it), and `stepBoost`
+// with `stepBoostSteps` a larger step for the first updates (the fmnist-mlp weights use it).
 import type { Backend } from '../engine/backend.js';
 import { featureMlpLearnedOptimizer, type FeatureMlpLearnedOptimizer } from './feature-mlp.js';
 import { featureSet } from './features.js';
-import { architectureOptions, depthSpec, hiddenSpec, MLP_PATH_SPEC, resolveOptions, STEP_WARMUP_SPEC, type OptionSpec } from './options.js';
+import {
+  architectureOptions, depthSpec, hiddenSpec, MLP_PATH_SPEC, resolveOptions, STEP_BOOST_SPEC, STEP_BOOST_STEPS_SPEC, STEP_WARMUP_SPEC,
+  type OptionSpec,
+} from './options.js';
 
-export const SMALL_FC_LOPT_OPTIONS: readonly OptionSpec[] = [hiddenSpec(4), depthSpec(2), MLP_PATH_SPEC, STEP_WARMUP_SPEC];
+export const SMALL_FC_LOPT_OPTIONS: readonly OptionSpec[] = [
+  hiddenSpec(4), depthSpec(2), MLP_PATH_SPEC, STEP_WARMUP_SPEC, STEP_BOOST_SPEC, STEP_BOOST_STEPS_SPEC,
+];
 
 export function nnLayerNames(layer: number): { w: string; b: string } {
   return { w: `nn/w${layer}`, b: `nn/b${layer}` };
@@ -27,6 +33,8 @@ export function smallFcLopt(options: Readonly<Record<string, unknown>> = {}, opt
     depth: resolved.depth as number,
     path: resolved.path as 'auto',
     stepWarmup: resolved.stepWarmup as number,
+    stepBoost: resolved.stepBoost as number,
+    stepBoostSteps: resolved.stepBoostSteps as number,
     layerNames: nnLayerNames,
     options: resolved,
     architecture: architectureOptions(SMALL_FC_LOPT_OPTIONS, resolved),

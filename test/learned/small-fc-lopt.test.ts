@@ -211,6 +211,28 @@ for (const backendName of BACKENDS) {
       });
     });
 
+    it('stepBoost 2.5 for 3 updates, alone and after stepWarmup = 4: update t moves every element by 0.001·warmup·boost', () => {
+      for (const warmupSteps of [0, 4]) {
+        const theta = randomTheta(2);
+        theta['nn/w2'].data.fill(0);
+        theta['nn/b2'].data.set([1, 0]);
+        const opt = smallFcLopt({ stepWarmup: warmupSteps, stepBoost: 2.5, stepBoostSteps: 3 }, { backend: backend() }).optFn(theta);
+        const params = randomParams(SHAPES, 5, 0.5);
+        const { history } = runSteps(opt, params, SHAPES, 3, 6);
+        let before = params;
+        history.forEach((after, t) => {
+          const move = 0.001 * (warmupSteps ? Math.min(1, t / warmupSteps) : 1) * (t < 3 ? 2.5 : 1);
+          for (const name of Object.keys(SHAPES)) {
+            after[name].data.forEach((p1, i) => {
+              const p0 = before[name].data[i];
+              assert.ok(Math.abs(p0 - p1 - move) <= 1e-7, `warmup ${warmupSteps}, update ${t}, ${name}[${i}]: moved ${p0 - p1}, expected ${move}`);
+            });
+          }
+          before = after;
+        });
+      }
+    });
+
     it('for a scalar parameter each normalised feature is x/sqrt(1e-5 + x²)', () => {
       // Probe g (feature 0), p (1) and m0 (2) of a rank-0 tensor.
       for (const feature of [0, 1, 2, 5, 10]) {

@@ -7,11 +7,14 @@
 #
 # The same command starts it and resumes it: from checkpoint/state.v8 where this machine has it,
 # otherwise from the committed checkpoint/compact.v8 (the slots then start fresh inner runs).
-# usage: bash scripts/campaign.sh [MINUTES=170]     (env: WORKERS, default 1: one core, the other free)
+# usage: bash scripts/campaign.sh [MINUTES=170]     (env: WORKERS, default 1: one core, the other free;
+#        CAMPAIGN_DIR, default campaign/nadamw/run; CAMPAIGN_INIT, the starting θ file, default the
+#        committed probe θ: scripts/reproduce.sh runs the lineage elsewhere from its own probe)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-170}
-dir=campaign/nadamw/run
+dir=${CAMPAIGN_DIR:-campaign/nadamw/run}
+init=${CAMPAIGN_INIT:-campaign/nadamw/init/small_fc_lopt-fmnist-probe-31000.safetensors}
 cli=(node "${LOPT_CLI:-dist/src/cli/main.js}")
 args=(meta-train --lopt small_fc_lopt --task fmnist-mlp --estimator pes --trunc-length 20 --inner-steps 2000
   --num-tasks 8 --std 0.01 --meta-lr 5e-5 --meta-lr-schedule cosine --outer-steps 65000 --seed 12
@@ -20,5 +23,5 @@ args=(meta-train --lopt small_fc_lopt --task fmnist-mlp --estimator pes --trunc-
 if [ -f "$dir/checkpoint/state.v8" ] || [ -f "$dir/checkpoint/compact.v8" ]; then
   exec "${cli[@]}" "${args[@]}" --resume
 else
-  exec "${cli[@]}" "${args[@]}" --init-weights campaign/nadamw/init/small_fc_lopt-fmnist-probe-31000.safetensors
+  exec "${cli[@]}" "${args[@]}" --init-weights "$init"
 fi

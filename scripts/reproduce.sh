@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Re-runs the headline pipeline (paper Fig. 1a / Fig. 5 on fmnist-mlp): meta-train small_fc_lopt with
-# PES at the paper's settings (a sweep of meta-learning rates, then a second stage at a lower rate from
-# the first stage's θ), pick the θ with the lowest evaluation loss on the meta-training evaluation
-# keys, ship it to pretrained/, tune the hand-designed baselines on the search seeds, evaluate every
-# optimizer on the final-evaluation seeds, evaluate meta-generalization, and write the report.
+# PES at the paper's settings (a sweep of meta-learning rates, then later stages at lower rates, each
+# from the previous stage's θ), pick the θ with the lowest evaluation loss on the meta-training
+# evaluation keys (the θ shipped before the NAdamW campaign), continue it with the probe and the
+# campaign (README "The NAdamW campaign"), choose the built-in step boost and the θ on whole runs of
+# the evaluation keys, ship it to pretrained/, tune the hand-designed baselines on the search seeds,
+# evaluate every optimizer on the final-evaluation seeds, evaluate meta-generalization, and write the
+# report.
 #
 # Every step resumes: run the same command again (in a later session) to continue where it stopped.
 # usage: bash scripts/reproduce.sh            (env: MINUTES per meta-training invocation, default 120;
@@ -63,15 +66,47 @@ stage "$out/meta/s4-mb4-3e-4" 3e-4 "$out/meta/s3-cos3e-4/history/theta-0001400" 
 best=$(node scripts/select-weights.mjs --key-seed 12 --seeds 4 "$out"/meta/* | tail -1 | node -e '
   let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).best));')
 echo "reproduce: shipping $best/theta-best"
-node scripts/ship-weights.mjs --run "$best" \
+first="$out/meta/small_fc_lopt-before-campaign.safetensors"
+[ -f "$first" ] || node scripts/ship-weights.mjs --run "$best" --out "$first" \
   --selection "lowest mean 2,000-step training loss on the meta-training evaluation keys of seed 12 (4 runs) among theta-best of $(ls -d "$out"/meta/* | xargs -n1 basename | tr '\n' ' ')" \
+  --reproduce "MINUTES=$minutes OUT=$out bash scripts/reproduce.sh"
+
+# 3b. The probe: PES at meta-lr 1e-4 from that θ (seed 77), whose θ at outer update 31,000 starts the
+#     campaign.
+probe="$out/probe"
+probe_args=(--lopt small_fc_lopt --task fmnist-mlp --estimator pes --trunc-length 20 --inner-steps 2000
+  --num-tasks 8 --std 0.01 --meta-lr 1e-4 --outer-steps 31000 --seed 77 --eval-every 1000 --eval-seeds 4
+  --checkpoint-every 500 --max-minutes "$minutes" --backend native --out "$probe")
+if [ ! -f "$probe/history/theta-0031000" ]; then
+  if [ -d "$probe/checkpoint" ]; then lopt meta-train "${probe_args[@]}" --resume
+  else lopt meta-train "${probe_args[@]}" --init-weights "$first"; fi
+  [ -f "$probe/history/theta-0031000" ] || { echo "reproduce: the probe has not reached outer update 31000 yet; rerun this script to continue" >&2; exit 0; }
+fi
+
+# 3c. The campaign from the probe's θ, to outer update 24,000 (its cosine meta-lr is planned over 65,000).
+campaign="$out/campaign"
+if [ ! -f "$campaign/history/theta-0024000" ]; then
+  CAMPAIGN_DIR="$campaign" CAMPAIGN_INIT="$probe/history/theta-0031000" bash scripts/campaign.sh "$minutes" || true
+  [ -f "$campaign/history/theta-0024000" ] || { echo "reproduce: the campaign has not reached outer update 24000 yet; rerun this script to continue" >&2; exit 0; }
+fi
+
+# 3d. The step boost on whole runs of the evaluation keys (8 runs), then the θ among the campaign's θs
+#     at updates 4,000, 12,000, 20,000 and 24,000 on 16 runs with that boost; ship it.
+boost=$(node scripts/tune-step-boost.mjs --weights "$campaign/history/theta-0024000" | tail -1 | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { const b = JSON.parse(s).best; console.log(JSON.stringify({ stepBoost: b.stepBoost, stepBoostSteps: b.stepBoostSteps })); });')
+chosen=$(node scripts/select-weights.mjs --seeds 16 --options "$boost" "$campaign"/history/theta-00{04,12,20,24}000 | tail -1 | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).best));')
+echo "reproduce: shipping $chosen with $boost"
+node scripts/ship-weights.mjs --run "$campaign" --theta "history/$(basename "$chosen")" --options "$boost" \
+  --earlier "$first" --earlier "$probe/history/theta-0031000" \
+  --selection "the campaign's θ with the lowest mean 2,000-step training loss on 16 runs of the evaluation keys of seed 12 with the step boost $boost, itself the best of scripts/tune-step-boost.mjs's grid on 8 runs" \
   --reproduce "MINUTES=$minutes OUT=$out bash scripts/reproduce.sh"
 
 # 4. Baselines tuned on the search seeds (15-value grids; all 1,000 listed NAdamW configurations), then
 #    every optimizer on the 5 final-evaluation seeds, timings, memory and the report.
 lopt study --tasks fmnist-mlp --optimizers sgd,sgdm,adam,nadamw,small_fc_lopt --budget 1000 --seeds 5 \
-  --db "$out/lopt.db" --out "$out/report" --max-hours "$hours" --runs "$out"/meta/* --backend native
+  --db "$out/lopt.db" --out "$out/report" --max-hours "$hours" --runs "$out"/meta/* "$campaign" --backend native
 
-# 5. Meta-generalization: the kept θ every 1,000 outer steps of the shipped run on the five paper tasks.
-lopt meta-eval --run "$best" --every 1000 --backend native
-lopt report --db "$out/lopt.db" --out "$out/report" --runs "$out"/meta/*
+# 5. Meta-generalization: the kept θ every 1,000 outer steps of the campaign on the five paper tasks.
+lopt meta-eval --run "$campaign" --every 1000 --backend native
+lopt report --db "$out/lopt.db" --out "$out/report" --runs "$out"/meta/* "$campaign"

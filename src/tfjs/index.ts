@@ -119,6 +119,11 @@ export class LoptOptimizer extends tfc.Optimizer {
   /** The lopt optimizer that runs the updates. */
   readonly lopt: LoptCoreOptimizer<unknown>;
   private readonly thetaValues: Float32Array | undefined;
+  /**
+   * Learned optimizers: every option θ runs with, those saved with its weights (a built-in warmup or
+   * step boost) included, so that the config rebuilds the same optimizer around the same θ.
+   */
+  private readonly learnedOptions: Readonly<Record<string, unknown>> | undefined;
   private groups: Group[] = [];
   private groupOf = new Map<string, Group>();
   private pending: SavedGroup[] = [];
@@ -143,6 +148,7 @@ export class LoptOptimizer extends tfc.Optimizer {
         this.lopt = lo.optFn(unflattenParams(theta, like));
         this.thetaValues = theta;
         this.thetaSource = 'config';
+        this.learnedOptions = { ...lo.options };
       } else {
         const chosen = resolveLearned(name, { options: settings, weights: options.weights, seed: options.seed, backend });
         if (chosen.untrained) {
@@ -151,6 +157,7 @@ export class LoptOptimizer extends tfc.Optimizer {
         this.lopt = chosen.optimizer.optFn(chosen.theta);
         this.thetaValues = flattenParams(chosen.theta);
         this.thetaSource = chosen.source;
+        this.learnedOptions = { ...chosen.optimizer.options };
       }
     } else {
       throw new Error(`unknown optimizer "${name}"; valid: ${describeNames()}`);
@@ -325,7 +332,7 @@ export class LoptOptimizer extends tfc.Optimizer {
   override getConfig(): tf.serialization.ConfigDict {
     return {
       name: this.loptName,
-      settings: encodeSettings(this.settings as Record<string, unknown>),
+      settings: encodeSettings((this.learnedOptions ?? this.settings) as Record<string, unknown>),
       numSteps: this.numSteps ?? null,
       theta: this.thetaValues ? Array.from(this.thetaValues) : null,
     };

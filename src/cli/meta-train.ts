@@ -112,7 +112,20 @@ function initialWeights(flags: MetaTrainFlags): Params {
   if (flags.initSearch !== undefined) throw new UsageError('give at most one of --init-weights and --init-search');
   const loaded = learned.load(flags.initWeights!, { options: { ...flags.hparam } });
   if (loaded.optimizer.name !== flags.lopt) throw new UsageError(`${flags.initWeights} holds weights for ${loaded.optimizer.name}, not ${flags.lopt}`);
+  const dropped = droppedFileOptions(loaded.optimizer.options, learned.get(flags.lopt, { ...flags.hparam }).options);
+  if (dropped.length > 0) {
+    process.stderr.write(`lopt: --init-weights takes θ only: the run does not use ${flags.initWeights}'s ${dropped.join(', ')} (pass ${dropped.map((d) => `--hparam ${d}`).join(' ')} to keep them)\n`);
+  }
   return loaded.theta;
+}
+
+/**
+ * The options saved with a weights file that a run started from it leaves behind ("key=value"): its
+ * behaviours such as a built-in warmup or step boost, which only `--hparam` carries into the run.
+ * Options that shape θ must agree anyway, and `path` only picks an implementation.
+ */
+function droppedFileOptions(fromFile: Readonly<Record<string, unknown>>, forRun: Readonly<Record<string, unknown>>): string[] {
+  return Object.keys(fromFile).filter((key) => key !== 'path' && fromFile[key] !== forRun[key]).map((key) => `${key}=${String(fromFile[key])}`);
 }
 
 function makeProgress(total: number, start: number, label: string) {

@@ -82,6 +82,7 @@ test('lopt meta-train --init-weights starts a new run from another run\'s θ; wr
     const staged = spawnSync(process.execPath, [CLI, ...short.map((a) => (a === '0' ? '1' : a)), '--out', second,
       '--init-weights', join(first, 'theta-latest')], { encoding: 'utf8' });
     assert.equal(staged.status, 0, staged.stderr);
+    assert.doesNotMatch(staged.stderr, /takes θ only/, 'a θ saved without extra options drops nothing');
     const theta = (file: string) => flattenParams(loadTheta(file).theta);
     // --eval-every 1 keeps the starting θ as history/theta-0000000.
     assert.deepEqual(theta(join(second, 'history', 'theta-0000000')), theta(join(first, 'theta-latest')));
@@ -89,6 +90,16 @@ test('lopt meta-train --init-weights starts a new run from another run\'s θ; wr
       '--init-weights', join(first, 'theta-latest')], { encoding: 'utf8' });
     assert.equal(wrong.status, 2);
     assert.match(wrong.stderr, /holds weights for small_fc_lopt, not nn_adam/);
+    // A file whose options carry a behaviour (the shipped weights' step boost): the run says it leaves
+    // it behind unless --hparam passes it on.
+    const boosted = fileURLToPath(new URL('../../../pretrained/small_fc_lopt.safetensors', import.meta.url));
+    const noted = spawnSync(process.execPath, [CLI, ...short, '--out', join(root, 'boosted'), '--init-weights', boosted], { encoding: 'utf8' });
+    assert.equal(noted.status, 0, noted.stderr);
+    assert.match(noted.stderr, /--init-weights takes θ only: the run does not use .*stepBoost=2, stepBoostSteps=300 \(pass --hparam stepBoost=2 --hparam stepBoostSteps=300/);
+    const kept = spawnSync(process.execPath, [CLI, ...short, '--out', join(root, 'kept'), '--init-weights', boosted,
+      '--hparam', 'stepBoost=2', '--hparam', 'stepBoostSteps=300'], { encoding: 'utf8' });
+    assert.equal(kept.status, 0, kept.stderr);
+    assert.doesNotMatch(kept.stderr, /takes θ only/);
     const both = spawnSync(process.execPath, [CLI, ...short, '--out', first, '--resume', '--init-weights', join(first, 'theta-latest')], { encoding: 'utf8' });
     assert.equal(both.status, 2);
     assert.match(both.stderr, /--init-weights starts a new run/);

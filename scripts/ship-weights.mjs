@@ -43,9 +43,7 @@ function stagesOf(prov, ownInnerSteps) {
     const before = from && existsSync(from) ? (learned.load(from).provenance.stages ?? []) : [];
     return [...before, { imitation: earlier.imitation, metaTrainingInnerSteps: 0 }, stage];
   }
-  const e = earlier.estimator ?? {};
-  const perOuter = ['pes', 'tes'].includes(e.kind) ? 2 * e.numTasks * e.truncLength * (e.metaBatch ?? 1) : NaN;
-  return [...stagesOf(earlier, earlier.outerSteps * perOuter), stage];
+  return [...stagesOf(earlier, innerStepsOf(earlier)), stage];
 }
 /** Inner steps of a PES/TES stage of `outerSteps` updates (2 copies × tasks × truncation × meta-batch). */
 function innerStepsOf(prov) {

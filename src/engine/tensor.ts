@@ -47,7 +47,8 @@ export function mapParams(params: Params, fn: (t: Tensor, name: string) => Tenso
 /** Makes a zeroed Float32Array of a given length (a backend's `allocate`, or plain arrays). */
 export type Allocate = (length: number) => Float32Array;
 
-const plainArray: Allocate = (length) => new Float32Array(length);
+/** Plain zeroed arrays: what every backend but the wasm one's shared memory uses. */
+export const plainArray: Allocate = (length) => new Float32Array(length);
 
 /** Zeroed tensors of params' shapes; `allocate` makes their data (Backend.allocate). */
 export function zerosLike(params: Params, allocate: Allocate = plainArray): Params {
@@ -55,8 +56,7 @@ export function zerosLike(params: Params, allocate: Allocate = plainArray): Para
 }
 
 /** Copies of params; `allocate` makes their data (Backend.allocate). */
-export function cloneParams(params: Params, allocate?: Allocate): Params {
-  if (!allocate) return mapParams(params, (t) => ({ shape: [...t.shape], data: t.data.slice() }));
+export function cloneParams(params: Params, allocate: Allocate = plainArray): Params {
   return mapParams(params, (t) => {
     const data = allocate(t.data.length);
     data.set(t.data);

@@ -12,7 +12,7 @@ import type { Backend } from '../engine/backend.js';
 import {
   mlpLoptFeatureCount, type MlpLoptFactored, type MlpLoptLayout, type MlpLoptNet, type MlpLoptTensor,
 } from '../engine/mlp-lopt.js';
-import { sizeOf, sortedNames, type Allocate, type Params } from '../engine/tensor.js';
+import { plainArray, sizeOf, sortedNames, type Allocate, type Params } from '../engine/tensor.js';
 import { adafactorLayout, type AdafactorLayout } from '../optimizers/adafactor.js';
 
 /** LO's λ1 (step_mult) and λ2 (exp_mult). */
@@ -66,7 +66,7 @@ function dropAxis(shape: readonly number[], axis: number): number[] {
  * accumulators (Backend.allocate, so that the kernels use them in place).
  */
 export function createTensorAccumulators(
-  params: Params, features: PerParamFeatures, plainSums = false, allocate: Allocate = (length) => new Float32Array(length),
+  params: Params, features: PerParamFeatures, plainSums = false, allocate: Allocate = plainArray,
 ): TensorAccumulators[] {
   const layout = featureLayout(features);
   const count = mlpLoptFeatureCount(layout);

@@ -149,7 +149,7 @@ export function adafactor(
 ): HandDesignedOptimizer<AdafactorState, AdafactorHparams> {
   const hp = resolveHparams<AdafactorHparams>('adafactor', ADAFACTOR_HPARAMS, hparams);
   const backend: Backend = backendOf(opts);
-  const allocate = allocatorOf(backend) ?? ((length: number) => new Float32Array(length));
+  const allocate = allocatorOf(backend);
   const updateScratch = new Scratch();
   const rowScratch = new Scratch();
   const colScratch = new Scratch();

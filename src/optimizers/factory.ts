@@ -1,7 +1,7 @@
 // What every hand-designed optimizer factory takes and returns.
 import type { Backend } from '../engine/backend.js';
 import { getBackend } from '../engine/select.js';
-import type { Allocate } from '../engine/tensor.js';
+import { plainArray, type Allocate } from '../engine/tensor.js';
 import { withGradientClip } from './clip.js';
 import type { Optimizer } from './optimizer.js';
 
@@ -17,9 +17,9 @@ export function backendOf(opts: OptimizerFactoryOptions | undefined): Backend {
   return opts?.backend ?? getBackend();
 }
 
-/** How the backend makes arrays its kernels use in place (Backend.allocate), or undefined: plain arrays. */
-export function allocatorOf(backend: Backend): Allocate | undefined {
-  return backend.allocate ? (length) => backend.allocate!(length) : undefined;
+/** How the backend makes arrays its kernels use in place (Backend.allocate), else plain arrays. */
+export function allocatorOf(backend: Backend): Allocate {
+  return backend.allocate ? (length) => backend.allocate!(length) : plainArray;
 }
 
 /** Attaches the hyperparameters and, when `gradClip` > 0, wraps with the gradient clip. */

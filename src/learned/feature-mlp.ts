@@ -19,7 +19,7 @@ import { decaysFromOffsets } from './decays.js';
 import type { FeatureSet } from './features.js';
 import { checkTheta, countShapes, type LearnedOptimizer, withLearnedSettings } from './learned-optimizer.js';
 import { initMlp, mlpShapes, mlpWidths, packMlp, type MlpLayerNames } from './mlp-theta.js';
-import type { LearnedOptions } from './options.js';
+import { fanInStepScale, type LearnedOptions } from './options.js';
 import {
   accumulateTensor, applyTensor, AUTO_GEMM_WIDTH, createTensorAccumulators, EXP_MULT, featureLayout, stateFloatsFor,
   STEP_MULT, tensorStateFloats, type PerParamFeatures, type TensorAccumulators,
@@ -40,6 +40,9 @@ export interface FeatureMlpDefinition {
   /** Factor on the step of the first `stepBoostSteps` updates (STEP_BOOST_SPEC; 1 or absent: none). */
   stepBoost?: number;
   stepBoostSteps?: number;
+  /** Fan-in above which a tensor's step shrinks as (ref/fanIn)^power (STEP_FAN_IN_REF_SPEC; 0 or absent: none). */
+  stepFanInRef?: number;
+  stepFanInPower?: number;
   /** θ names of layer l. */
   layerNames: (layer: number) => MlpLayerNames;
   options: LearnedOptions;
@@ -123,6 +126,7 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
       const warmup = def.stepWarmup ? constantSchedule(1, { warmupSteps: def.stepWarmup }) : null;
       const boost = def.stepBoost ?? 1;
       const boostSteps = boost === 1 ? 0 : def.stepBoostSteps ?? 0;
+      const [fanInRef, fanInPower] = [def.stepFanInRef ?? 0, def.stepFanInPower ?? 1];
       const net: MlpLoptNet = {
         sizes: Int32Array.from(widths), params: packMlp(theta, widths, def.layerNames),
         scales: new Float32Array(featureCount), inputs: time, expMult: EXP_MULT, stepMult: STEP_MULT, path,
@@ -135,15 +139,14 @@ export function featureMlpLearnedOptimizer(def: FeatureMlpDefinition, opts: { ba
         },
         update(state: FeatureMlpState, grads: Params): FeatureMlpState {
           tanhTimeFeatures(state.iteration, time);
-          if (warmup || boostSteps > 0) {
-            const scale = (warmup ? warmup(state.iteration, state.numSteps) : 1) * (state.iteration < boostSteps ? boost : 1);
-            net.stepMult = STEP_MULT * scale;
-          }
+          const timeScale = (warmup ? warmup(state.iteration, state.numSteps) : 1) * (state.iteration < boostSteps ? boost : 1);
           for (const tensor of state.slots) {
             tensor.kernel.decays = decays;
             if (tensor.n === 0) continue;
-            const g = gradientFor(def.name, grads, tensor.name, state.params[tensor.name]);
+            const p = state.params[tensor.name];
+            const g = gradientFor(def.name, grads, tensor.name, p);
             accumulateTensor(backend, tensor, g);
+            net.stepMult = STEP_MULT * timeScale * fanInStepScale(p.shape, fanInRef, fanInPower);
             applyTensor(backend, tensor, net, null);
           }
           state.iteration += 1;

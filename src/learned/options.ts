@@ -81,15 +81,18 @@ export function depthSpec(defaultValue: number): OptionSpec {
   return { name: 'depth', kind: 'integer', default: defaultValue, min: 0, max: 16, architecture: true, description: 'hidden layers of the per-parameter MLP' };
 }
 
+/** A behavioural option of a learned optimizer's step, saved with the weights (min 0; never shapes θ). */
+function savedStepOption(name: string, kind: 'integer' | 'number', defaultValue: number, max: number, description: string): OptionSpec {
+  return { name, kind, default: defaultValue, min: 0, max, architecture: false, description: `${description}, saved with the weights` };
+}
+
 /**
  * A linear warmup built into the learned optimizer: the step of update t (0-based) is scaled by t/N
  * for t < N, as the `warmupSteps` schedule of a composition, but saved with the weights' options, so
  * that meta-training and every later use see the same optimizer. 0: none.
  */
-export const STEP_WARMUP_SPEC: OptionSpec = {
-  name: 'stepWarmup', kind: 'integer', default: 0, min: 0, max: 1_000_000_000, architecture: false,
-  description: 'updates of linear warmup of the step (scaled by t/N at update t < N), saved with the weights (0: none)',
-};
+export const STEP_WARMUP_SPEC = savedStepOption('stepWarmup', 'integer', 0, 1_000_000_000,
+  'updates of linear warmup of the step (scaled by t/N at update t < N; 0: none)');
 
 /**
  * A larger step for the first updates, built into the learned optimizer and saved with the weights'
@@ -99,12 +102,27 @@ export const STEP_WARMUP_SPEC: OptionSpec = {
  * the whole run wants. These two are chosen afterwards on whole runs of the meta-training evaluation
  * keys (scripts/tune-step-boost.mjs). 1 and 0: none.
  */
-export const STEP_BOOST_SPEC: OptionSpec = {
-  name: 'stepBoost', kind: 'number', default: 1, min: 0, max: 100, architecture: false,
-  description: 'factor on the step of the first stepBoostSteps updates, saved with the weights (1: none)',
-};
+export const STEP_BOOST_SPEC = savedStepOption('stepBoost', 'number', 1, 100, 'factor on the step of the first stepBoostSteps updates (1: none)');
 
-export const STEP_BOOST_STEPS_SPEC: OptionSpec = {
-  name: 'stepBoostSteps', kind: 'integer', default: 0, min: 0, max: 1_000_000_000, architecture: false,
-  description: 'updates whose step stepBoost multiplies, saved with the weights (0: none)',
-};
+export const STEP_BOOST_STEPS_SPEC = savedStepOption('stepBoostSteps', 'integer', 0, 1_000_000_000, 'updates whose step stepBoost multiplies (0: none)');
+
+/**
+ * A smaller step on tensors with a large fan-in, built into the learned optimizer and saved with the
+ * weights' options: a tensor of two or more dimensions whose fan-in F (the product of all dimensions
+ * but the last, the variance-scaling convention) exceeds `stepFanInRef` has its step multiplied by
+ * (stepFanInRef / F)^stepFanInPower; smaller fan-ins and 1-D tensors keep their step. A per-element
+ * learned optimizer steps every weight of a unit alike, so the change of the unit's pre-activation per
+ * update grows with F: on the CIFAR-10 autoencoder's 3072-input first layer, steps that suit fan-ins of
+ * a few hundred kill its units (README "General-purpose weights"). 0: none.
+ */
+export const STEP_FAN_IN_REF_SPEC = savedStepOption('stepFanInRef', 'integer', 0, 1_000_000_000,
+  'fan-in above which a tensor\'s step shrinks as (ref/fanIn)^stepFanInPower (0: none)');
+
+export const STEP_FAN_IN_POWER_SPEC = savedStepOption('stepFanInPower', 'number', 1, 4, 'power of the fan-in step scaling (stepFanInRef)');
+
+/** The step factor stepFanInRef/stepFanInPower give a tensor of this shape (1 when none applies). */
+export function fanInStepScale(shape: readonly number[], ref: number, power: number): number {
+  if (!(ref > 0) || shape.length < 2) return 1;
+  const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  return fanIn > ref ? (ref / fanIn) ** power : 1;
+}

@@ -7,17 +7,19 @@
 // (LO's hidden_size, hidden_layers; defaults 4 and 2) give the paper's Fig. 3 width sweep; nn/w{i},
 // nn/b{i} then follow the widths. `path` chooses the native MLP implementation; `stepWarmup` builds a
 // linear warmup of the step into the optimizer (the general-purpose weights use it), and `stepBoost`
-// with `stepBoostSteps` a larger step for the first updates (the fmnist-mlp weights use it).
+// with `stepBoostSteps` a larger step for the first updates (the fmnist-mlp weights use it);
+// `stepFanInRef` with `stepFanInPower` a smaller step on tensors of large fan-in.
 import type { Backend } from '../engine/backend.js';
 import { featureMlpLearnedOptimizer, type FeatureMlpLearnedOptimizer } from './feature-mlp.js';
 import { featureSet } from './features.js';
 import {
-  architectureOptions, depthSpec, hiddenSpec, MLP_PATH_SPEC, resolveOptions, STEP_BOOST_SPEC, STEP_BOOST_STEPS_SPEC, STEP_WARMUP_SPEC,
-  type OptionSpec,
+  architectureOptions, depthSpec, hiddenSpec, MLP_PATH_SPEC, resolveOptions, STEP_BOOST_SPEC, STEP_BOOST_STEPS_SPEC,
+  STEP_FAN_IN_POWER_SPEC, STEP_FAN_IN_REF_SPEC, STEP_WARMUP_SPEC, type OptionSpec,
 } from './options.js';
 
 export const SMALL_FC_LOPT_OPTIONS: readonly OptionSpec[] = [
   hiddenSpec(4), depthSpec(2), MLP_PATH_SPEC, STEP_WARMUP_SPEC, STEP_BOOST_SPEC, STEP_BOOST_STEPS_SPEC,
+  STEP_FAN_IN_REF_SPEC, STEP_FAN_IN_POWER_SPEC,
 ];
 
 export function nnLayerNames(layer: number): { w: string; b: string } {
@@ -35,6 +37,8 @@ export function smallFcLopt(options: Readonly<Record<string, unknown>> = {}, opt
     stepWarmup: resolved.stepWarmup as number,
     stepBoost: resolved.stepBoost as number,
     stepBoostSteps: resolved.stepBoostSteps as number,
+    stepFanInRef: resolved.stepFanInRef as number,
+    stepFanInPower: resolved.stepFanInPower as number,
     layerNames: nnLayerNames,
     options: resolved,
     architecture: architectureOptions(SMALL_FC_LOPT_OPTIONS, resolved),

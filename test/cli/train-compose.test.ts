@@ -44,7 +44,7 @@ test('a step scale of 0 (piecewise 0:0) never moves the parameters: the losses o
   const learnedPlain = summaryOf('--optimizer', 'small_fc_lopt');
   const learnedComposed = summaryOf('--optimizer', 'small_fc_lopt', '--hparam', 'schedule=linear', '--hparam', 'warmupSteps=5',
     '--hparam', 'gradClip=0.1', '--hparam', 'clipGlobalNorm=5', '--hparam', 'weightDecay=1e-3', '--hparam', 'hidden=4');
-  assert.deepEqual(learnedComposed.hparams, { hidden: 4, depth: 2, path: 'auto', stepWarmup: 0, stepBoost: 2, stepBoostSteps: 300, schedule: 'linear', warmupSteps: 5, gradClip: 0.1, clipGlobalNorm: 5, weightDecay: 1e-3 });
+  assert.deepEqual(learnedComposed.hparams, { hidden: 4, depth: 2, path: 'auto', stepWarmup: 0, stepBoost: 2, stepBoostSteps: 300, stepFanInRef: 0, stepFanInPower: 1, schedule: 'linear', warmupSteps: 5, gradClip: 0.1, clipGlobalNorm: 5, weightDecay: 1e-3 });
   assert.equal(learnedComposed.optimizer, 'clipGlobalNorm(5)+clipValue(0.1)+small_fc_lopt+weightDecay(0.001)+schedule(linear(1 → 0, warmup 5))');
   assert.equal(learnedComposed.stateBytes, learnedPlain.stateBytes);
   assert.notEqual(learnedComposed.meanLoss, learnedPlain.meanLoss);
@@ -61,7 +61,7 @@ test('bad composition keys give one error line naming the key and the valid ones
     [['--optimizer', 'adam', '--hparam', 'schedule=piecewise', '--hparam', 'scheduleBoundaries=10-0.1'], /scheduleBoundaries: must be step:scale pairs/],
     [['--optimizer', 'adam', '--hparam', 'weightDecayMask=*/w'], /weightDecayMask needs weightDecay > 0/],
     [['--optimizer', 'adam', '--hparam', 'gamma=2'], /unknown hyperparameter "gamma" for optimizer adam; valid: learningRate .*gradClip; or a composition key: clipGlobalNorm, schedule, warmupSteps, scheduleSteps, scheduleEnd, scheduleBoundaries, weightDecay, weightDecayMask$/],
-    [['--optimizer', 'small_fc_lopt', '--hparam', 'gamma=2'], /unknown option "gamma" for learned optimizer small_fc_lopt; valid: hidden, depth, path, stepWarmup, stepBoost, stepBoostSteps; or a composition key: clipGlobalNorm, gradClip, schedule/],
+    [['--optimizer', 'small_fc_lopt', '--hparam', 'gamma=2'], /unknown option "gamma" for learned optimizer small_fc_lopt; valid: hidden, depth, path, stepWarmup, stepBoost, stepBoostSteps, stepFanInRef, stepFanInPower; or a composition key: clipGlobalNorm, gradClip, schedule/],
   ];
   for (const [args, pattern] of cases) {
     const run = lopt(...RUN, ...args);

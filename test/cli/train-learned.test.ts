@@ -32,7 +32,7 @@ test('lopt train --optimizer small_fc_lopt without --weights uses the shipped pr
   assert.equal(summary.theta, learned.pretrained('small_fc_lopt'));
   assert.equal(summary.metaParams, 197);
   assert.deepEqual(summary.metaTrainedOn, ['fmnist-mlp']);
-  assert.deepEqual(summary.hparams, { hidden: 4, depth: 2, path: 'auto', stepWarmup: 0, stepBoost: 2, stepBoostSteps: 300 });
+  assert.deepEqual(summary.hparams, { hidden: 4, depth: 2, path: 'auto', stepWarmup: 0, stepBoost: 2, stepBoostSteps: 300, stepFanInRef: 0, stepFanInPower: 1 });
   assert.ok(Number.isFinite(summary.finalLoss));
   assert.ok(summary.stateBytes > 0);
 });

@@ -233,6 +233,27 @@ for (const backendName of BACKENDS) {
       }
     });
 
+    it('stepFanInRef = 10, power 0.5: a tensor of fan-in F > 10 moves by 0.001·sqrt(10/F), others by 0.001', () => {
+      const theta = randomTheta(2);
+      theta['nn/w2'].data.fill(0);
+      theta['nn/b2'].data.set([1, 0]);
+      const opt = smallFcLopt({ stepFanInRef: 10, stepFanInPower: 0.5, stepBoost: 2, stepBoostSteps: 1 }, { backend: backend() }).optFn(theta);
+      const params = randomParams(SHAPES, 5, 0.5);
+      const { history } = runSteps(opt, params, SHAPES, 3, 3);
+      const fanIn = (shape: number[]) => (shape.length < 2 ? 1 : shape.slice(0, -1).reduce((a, b) => a * b, 1));
+      let before = params;
+      history.forEach((after, t) => {
+        for (const [name, shape] of Object.entries(SHAPES)) {
+          const move = 0.001 * (t < 1 ? 2 : 1) * (fanIn(shape) > 10 ? Math.sqrt(10 / fanIn(shape)) : 1);
+          after[name].data.forEach((p1, i) => {
+            const p0 = before[name].data[i];
+            assert.ok(Math.abs(p0 - p1 - move) <= 1e-7, `update ${t}, ${name}[${i}]: moved ${p0 - p1}, expected ${move}`);
+          });
+        }
+        before = after;
+      });
+    });
+
     it('for a scalar parameter each normalised feature is x/sqrt(1e-5 + x²)', () => {
       // Probe g (feature 0), p (1) and m0 (2) of a rank-0 tensor.
       for (const feature of [0, 1, 2, 5, 10]) {

@@ -20,7 +20,7 @@ describe('learned-optimizer weight files', () => {
     saveWeights(file, lo, theta, { task: 'fmnist-mlp', outerSteps: 1200, evalLoss: 0.42, estimator: { kind: 'pes', sigma: 0.01 }, command: 'lopt meta-train' });
     const back = loadWeights(file);
     assert.equal(back.optimizer, 'small_fc_lopt');
-    assert.deepEqual(back.options, { hidden: 4, depth: 2, path: 'auto', stepWarmup: 0, stepBoost: 1, stepBoostSteps: 0 });
+    assert.deepEqual(back.options, { hidden: 4, depth: 2, path: 'auto', stepWarmup: 0, stepBoost: 1, stepBoostSteps: 0, stepFanInRef: 0, stepFanInPower: 1 });
     assert.deepEqual(Object.keys(back.theta).sort(), Object.keys(theta).sort());
     for (const name of Object.keys(theta)) {
       assert.deepEqual(back.theta[name].shape, theta[name].shape);

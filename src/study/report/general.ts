@@ -43,9 +43,10 @@ export function readGeneral(dir: string): GeneralSummary {
 
 const isBaseline = (name: string) => name.startsWith('adam ') || name.startsWith('nadamw ');
 
-/** The learned optimizers' names, in first-seen order. */
+/** The learned optimizers' names: the general-purpose weights (`…-general`) first, then the others in first-seen order. */
 export function learnedNames(summary: GeneralSummary): string[] {
-  return [...new Set(summary.tasks.flatMap((t) => Object.keys(t.optimizers)))].filter((n) => !isBaseline(n));
+  const names = [...new Set(summary.tasks.flatMap((t) => Object.keys(t.optimizers)))].filter((n) => !isBaseline(n));
+  return [...names.filter((n) => n.endsWith('-general')), ...names.filter((n) => !n.endsWith('-general'))];
 }
 
 const loss = (e: Entry | undefined | null) => e?.meanLoss ?? Infinity;
